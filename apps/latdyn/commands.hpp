@@ -1,0 +1,47 @@
+// SPDX-License-Identifier: MIT
+// Subcommands of the latdyn CLI: each is `int run_<name>(const <Name>Args&)` (tests call them in-process) plus
+// `add_<name>(app, args)` that declares its flags, help text and example.
+#pragma once
+#include <CLI/CLI.hpp>
+
+#include <string>
+#include <vector>
+
+namespace latdyn::cli {
+
+struct SimulateArgs { std::string simulator, out; std::vector<std::string> options; };
+struct ImportArgs {
+  std::string y, t, out, split = "0.8,0.1,0.1", split_file, normalize = "none";
+  double dt = 1.0;
+  std::vector<std::string> truth, params;
+};
+struct TrainArgs { std::string config, run_dir; std::vector<std::string> sets; bool resume = false; int threads = -1; };
+struct EvalArgs {
+  std::string run_dir, ckpt, data, split, out;
+  int context = -1, horizon = -1;
+  bool no_pictures = false;
+};
+struct PredictArgs {
+  std::string run_dir, data, out, ckpt = "best", index = "0", times, times_range;
+  bool relative = false;
+};
+struct InfoArgs { std::string target; bool json = false; };
+
+void add_simulate(CLI::App& app, SimulateArgs& a);
+void add_import(CLI::App& app, ImportArgs& a);
+void add_train(CLI::App& app, TrainArgs& a);
+void add_eval(CLI::App& app, EvalArgs& a);
+void add_predict(CLI::App& app, PredictArgs& a);
+void add_info(CLI::App& app, InfoArgs& a);
+
+int run_simulate(const SimulateArgs& a);
+int run_import(const ImportArgs& a);
+int run_train(const TrainArgs& a);
+int run_eval(const EvalArgs& a);
+int run_predict(const PredictArgs& a);
+int run_info(const InfoArgs& a);
+
+/// Whole CLI: parses argv and dispatches; maps latdyn errors to exit codes and prints "error: ..." to stderr.
+int main_entry(int argc, char** argv);
+
+}  // namespace latdyn::cli

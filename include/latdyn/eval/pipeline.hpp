@@ -1,0 +1,81 @@
+// SPDX-License-Identifier: MIT
+// Run-level workflows behind the CLI: train (simulating the dataset if asked), evaluate, predict. They sit in eval/
+// because they wire eval callbacks into the trainer; apps/ only parses flags and calls these.
+#pragma once
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "latdyn/core/config_reader.hpp"
+#include "latdyn/data/dataset.hpp"
+#include "latdyn/models/latent_model.hpp"
+#include "latdyn/train/trainer.hpp"
+
+namespace latdyn::eval {
+
+/// `data` section: the dataset file and, optionally, the simulator that creates it when it is missing.
+struct DataSection {
+  std::string path;
+  json simulator;  ///< null or {"type": ..., options}
+  static DataSection from_json(const json& j);
+  json to_json() const;
+};
+
+/// `eval` section: test protocol and pictures.
+struct EvalSection {
+  int64_t context = 10, horizon = 50, batch_size = 16, n_pictures = 4;
+  std::string split = "test", checkpoint = "best";
+  static EvalSection from_json(const json& j);
+  json to_json() const;
+};
+
+/// Whole config: sections data, model, trainer, eval (unknown sections rejected with a hint).
+struct RunConfig {
+  DataSection data;
+  json model;
+  train::TrainerOptions trainer;
+  EvalSection eval;
+  static RunConfig from_json(const json& j);
+  json to_json() const;
+};
+
+/// Reads the dataset, generating it first with data.simulator when the file is missing.
+data::Dataset load_or_simulate(const DataSection& d);
+
+struct TrainRequest {
+  json config;              ///< merged config (file + --set), unresolved
+  std::string run_dir;
+  bool resume = false;
+  std::string env_note;     ///< e.g. git describe, stored in env.json
+};
+/// Trains a run end to end; returns the trainer's result. A new run refuses a non-empty run directory.
+train::TrainResult train_run(const TrainRequest& req);
+
+/// Rebuilds the model of a run from config.json and loads checkpoint `which` (latest | best | step).
+std::shared_ptr<models::LatentModel> load_run_model(const std::string& run_dir, const std::string& which,
+                                                    int64_t* step_out = nullptr);
+/// Resolved config.json of a run.
+json read_run_config(const std::string& run_dir);
+
+struct EvalRequest {
+  std::string run_dir, data_path /*"" = the run's*/, checkpoint /*"" = config*/, split /*"" = config*/, out_dir /*"" = run*/;
+  int64_t context = -1, horizon = -1;  ///< -1: from the run's eval section
+  bool pictures = true;
+};
+/// Runs the test protocol; writes metrics.json, eval_predictions.h5 and plots/; returns metrics.json content.
+json evaluate_run(const EvalRequest& req);
+
+struct PredictRequest {
+  std::string run_dir, data_path, out_path, checkpoint = "best";
+  std::vector<int64_t> indices;       ///< trajectories of the file to condition on
+  std::vector<double> query_times;    ///< sorted ascending; absolute unless `relative`
+  bool relative = false;              ///< query times relative to each trajectory's first context time
+  int64_t context = -1;
+};
+/// Predicts frames at arbitrary query times from K context frames; writes a dataset-format HDF5 with source_run.
+void predict_run(const PredictRequest& req);
+
+/// Draws plots/loss.png and plots/learning_curve.png (+ CSV) from log.jsonl.
+void plot_training_curves(const std::string& run_dir, const std::string& out_dir);
+
+}  // namespace latdyn::eval

@@ -1,0 +1,277 @@
+// SPDX-License-Identifier: MIT
+// The training loop. Step counter = epoch * steps_per_epoch + position, so a checkpoint needs only the step to
+// restore the loader cursor; model noise uses derive_seed(seed, "noise", step), so resumes are bit-exact on CPU.
+#include "latdyn/train/trainer.hpp"
+
+#include <torch/torch.h>
+#include <unistd.h>
+
+#include <ATen/CPUGeneratorImpl.h>
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <thread>
+
+#include "latdyn/core/error.hpp"
+#include "latdyn/core/fs_util.hpp"
+#include "latdyn/core/log.hpp"
+#include "latdyn/core/rng.hpp"
+#include "latdyn/data/loader.hpp"
+#include "latdyn/train/checkpoint.hpp"
+
+namespace latdyn::train {
+namespace fs = std::filesystem;
+
+TrainerOptions TrainerOptions::from_json(const json& j) {
+  ConfigReader r(j, "trainer");
+  TrainerOptions o;
+  o.seed = r.get("seed", o.seed);
+  o.epochs = r.get("epochs", o.epochs);
+  o.max_steps = r.get("max_steps", o.max_steps);
+  o.batch_size = r.get("batch_size", o.batch_size);
+  o.val_batch_size = r.get("val_batch_size", o.val_batch_size);
+  json opt = r.object("optimizer");
+  {
+    ConfigReader ro(opt, "trainer.optimizer");
+    const std::string type = ro.get<std::string>("type", "adamw");
+    if (type != "adamw") ro.throw_error("unknown optimizer '" + type + "'", "the supported optimizer is \"adamw\"");
+    o.lr = ro.get("lr", o.lr);
+    o.weight_decay = ro.get("weight_decay", o.weight_decay);
+    std::vector<double> betas = ro.get("betas", std::vector<double>{o.beta1, o.beta2});
+    if (betas.size() != 2) ro.throw_error("betas must be [beta1, beta2]", "");
+    o.beta1 = betas[0], o.beta2 = betas[1];
+    o.eps = ro.get("eps", o.eps);
+    ro.finish();
+  }
+  o.schedule = ScheduleOptions::from_json(r.object("schedule"));
+  o.grad_clip = r.get("grad_clip", o.grad_clip);
+  o.log_every = r.get("log_every", o.log_every);
+  o.val_every_epochs = r.get("val_every_epochs", o.val_every_epochs);
+  o.ckpt_every_steps = r.get("ckpt_every_steps", o.ckpt_every_steps);
+  o.keep_last = r.get("keep_last", o.keep_last);
+  o.threads = r.get("threads", o.threads);
+  o.device = r.get("device", o.device);
+  o.progress = r.get("progress", o.progress);
+  r.finish();
+  if (o.epochs < 1 || o.batch_size < 1 || o.val_batch_size < 1 || o.log_every < 1 || o.val_every_epochs < 1)
+    r.throw_error("epochs, batch_size, val_batch_size, log_every and val_every_epochs must be >= 1", "");
+  if (o.lr <= 0) r.throw_error(concat("optimizer lr must be positive, got ", o.lr), "");
+  if (o.device != "cpu" && o.device.rfind("cuda", 0) != 0)
+    r.throw_error("unknown device '" + o.device + "'", "use \"cpu\" or \"cuda\" (\"cuda:1\" for a specific GPU)");
+  return o;
+}
+
+json TrainerOptions::to_json() const {
+  return {{"seed", seed}, {"epochs", epochs}, {"max_steps", max_steps}, {"batch_size", batch_size},
+          {"val_batch_size", val_batch_size},
+          {"optimizer", {{"type", "adamw"}, {"lr", lr}, {"weight_decay", weight_decay}, {"betas", {beta1, beta2}}, {"eps", eps}}},
+          {"schedule", schedule.to_json()}, {"grad_clip", grad_clip}, {"log_every", log_every},
+          {"val_every_epochs", val_every_epochs}, {"ckpt_every_steps", ckpt_every_steps}, {"keep_last", keep_last},
+          {"threads", threads}, {"device", device}, {"progress", progress}};
+}
+
+int64_t configure_threads(int64_t threads) {
+  int64_t n = threads > 0 ? threads : static_cast<int64_t>(std::max(1u, std::thread::hardware_concurrency()));
+  torch::set_num_threads(static_cast<int>(n));
+  return n;
+}
+
+void seed_init_generator(uint64_t seed) {
+  at::Generator gen = at::detail::getDefaultCPUGenerator();
+  std::lock_guard<std::mutex> lock(gen.mutex());
+  gen.set_current_seed(derive_seed(seed, "init"));
+}
+
+Trainer::Trainer(TrainerOptions o, std::shared_ptr<models::LatentModel> model, data::Dataset train, data::Dataset val,
+                 std::string run_dir)
+    : o_(std::move(o)), model_(std::move(model)), train_(std::move(train)), val_(std::move(val)), run_dir_(std::move(run_dir)) {}
+
+int64_t Trainer::steps_per_epoch() const {
+  const int64_t spe = train_.size() / o_.batch_size;
+  if (spe < 1)
+    throw ConfigError(concat("trainer.batch_size ", o_.batch_size, " exceeds the training split (", train_.size(), ")"),
+                      "lower trainer.batch_size");
+  return spe;
+}
+int64_t Trainer::total_steps() const {
+  const int64_t all = o_.epochs * steps_per_epoch();
+  return o_.max_steps > 0 ? std::min(all, o_.max_steps) : all;
+}
+
+namespace {
+std::string format_duration(double s) {
+  char buf[32];
+  if (!std::isfinite(s) || s < 0) return "?";
+  const long t = static_cast<long>(s);
+  if (t >= 3600) std::snprintf(buf, sizeof(buf), "%ldh%02ldm", t / 3600, (t % 3600) / 60);
+  else std::snprintf(buf, sizeof(buf), "%ldm%02lds", t / 60, t % 60);
+  return buf;
+}
+double seconds_since(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+}  // namespace
+
+double Trainer::validate(int64_t epoch) {
+  torch::NoGradGuard no_grad;
+  model_->eval();
+  const auto device = torch::Device(o_.device);
+  models::StepContext ctx;
+  ctx.epoch = epoch;
+  ctx.training = false;
+  ctx.noise = make_generator(o_.seed, "val", static_cast<uint64_t>(epoch));  // ladid.md §11.8
+  double sum = 0;
+  int64_t n = 0;
+  data::Batch all = data::whole(val_);
+  for (int64_t first = 0; first + o_.val_batch_size <= val_.size(); first += o_.val_batch_size, ++n)
+    sum += model_->loss(all.rows(first, o_.val_batch_size).to(device), ctx).total.item<double>();
+  model_->train();
+  return n > 0 ? sum / static_cast<double>(n) : std::nan("");
+}
+
+TrainResult Trainer::fit(bool resume) {
+  const auto device = torch::Device(o_.device);
+  if (device.is_cuda() && !torch::cuda::is_available())
+    throw DeviceError("trainer.device is '" + o_.device + "' but no CUDA device is available", "use --set trainer.device=cpu");
+  model_->to(device);
+  torch::optim::AdamW optimizer(model_->parameters(), torch::optim::AdamWOptions(o_.lr)
+                                                          .betas({o_.beta1, o_.beta2})
+                                                          .eps(o_.eps)
+                                                          .weight_decay(o_.weight_decay));
+  const int64_t spe = steps_per_epoch(), total = total_steps(), planned = o_.epochs * spe;
+  auto* curriculum = dynamic_cast<models::Curriculum*>(model_.get());
+  if (curriculum && curriculum->final_phase_start() >= o_.epochs)
+    throw ConfigError(concat("trainer.epochs = ", o_.epochs, " never reaches the final curriculum phase (starts at epoch ",
+                             curriculum->final_phase_start(), ")"),
+                      "raise trainer.epochs or shorten model.phase_epochs / model.epochs_per_phase");
+  int64_t decay_start = 0;
+  if (o_.schedule.decay_start == "final_phase") decay_start = curriculum ? curriculum->final_phase_start() * spe : 0;
+  else decay_start = std::stoll(o_.schedule.decay_start) * spe;
+  Schedule schedule(o_.schedule, o_.lr, planned, decay_start);
+
+  int64_t step = 0;
+  double elapsed_before = 0, best_val = std::numeric_limits<double>::infinity();
+  int64_t best_phase = -1;
+  const std::string log_path = (fs::path(run_dir_) / "log.jsonl").string();
+  if (resume) {
+    auto latest = latest_checkpoint(run_dir_);
+    if (!latest) throw CheckpointError("--resume: run '" + run_dir_ + "' has no complete checkpoint", "start a new run without --resume");
+    json st = load_checkpoint(*latest, *model_, &optimizer);
+    step = st.at("step").get<int64_t>();
+    elapsed_before = st.value("elapsed_s", 0.0);
+    schedule.load_state(st.at("schedule"));
+    if (!st.at("best_val").is_null()) best_val = st.at("best_val").get<double>();
+    best_phase = st.value("best_phase", int64_t{-1});
+    log::info(concat("resumed from ", *latest, " at step ", step));
+  }
+  model_->train();
+  data::Loader loader(train_, data::LoaderOptions{o_.batch_size, true, true, o_.seed});
+  for (auto& cb : callbacks_) cb->on_train_begin(*model_);
+
+  auto make_state = [&](double elapsed) {
+    return json{{"step", step}, {"epoch", step / spe}, {"position", step % spe}, {"lr", schedule.lr(step)},
+                {"schedule", schedule.state()}, {"best_val", std::isfinite(best_val) ? json(best_val) : json(nullptr)},
+                {"best_phase", best_phase}, {"elapsed_s", elapsed}, {"seed", o_.seed}};
+  };
+  auto save = [&](double elapsed) {
+    save_checkpoint((fs::path(run_dir_) / "ckpt" / step_dir_name(step)).string(), *model_, &optimizer, make_state(elapsed));
+    prune_checkpoints(run_dir_, o_.keep_last);
+  };
+
+  const auto t0 = std::chrono::steady_clock::now();
+  const bool tty = isatty(2);
+  double last_print = -1e9, last_loss = 0;
+  const int64_t start_step = step;
+  std::string status = "completed";
+  while (step < total) {
+    const int64_t epoch = step / spe, pos = step % spe;
+    const int64_t phase = curriculum ? curriculum->phase_of_epoch(epoch) : 0;
+    data::Batch batch = loader.batch(epoch, pos).to(device);
+    models::StepContext ctx{step, epoch, make_generator(o_.seed, "noise", static_cast<uint64_t>(step)), true};
+    models::LossTerms terms = model_->loss(batch, ctx);
+    const double loss = terms.total.item<double>();
+    if (!std::isfinite(loss)) {  // NaN guard: stop cleanly, keep the last good checkpoint
+      status = "diverged";
+      log::error(concat("loss is ", loss, " at step ", step, " (epoch ", epoch, "); stopping. hint: lower the lr or set trainer.grad_clip"));
+      append_line(log_path, json{{"step", step}, {"event", "diverged"}, {"loss_total", nullptr}}.dump());
+      break;
+    }
+    optimizer.zero_grad();
+    terms.total.backward();
+    double grad_norm;
+    if (o_.grad_clip > 0) {
+      grad_norm = torch::nn::utils::clip_grad_norm_(model_->parameters(), o_.grad_clip);
+    } else {
+      std::vector<at::Tensor> norms;
+      for (const auto& p : model_->parameters())
+        if (p.grad().defined()) norms.push_back(p.grad().norm().pow(2));
+      grad_norm = norms.empty() ? 0.0 : std::sqrt(torch::stack(norms).sum().item<double>());
+    }
+    const double lr = schedule.lr(step);
+    for (auto& group : optimizer.param_groups()) static_cast<torch::optim::AdamWOptions&>(group.options()).lr(lr);
+    optimizer.step();
+    ++step;
+    last_loss = loss;
+    const double elapsed = elapsed_before + seconds_since(t0);
+
+    StepInfo info{step, epoch, phase, total, loss, lr, grad_norm, elapsed, {}};
+    for (const auto& kv : terms.terms) info.terms[kv.first] = kv.second.item<double>();
+    if (step % o_.log_every == 0 || step == total) {
+      json line = {{"step", step}, {"epoch", epoch}, {"phase", phase}, {"loss_total", loss}, {"lr", lr},
+                   {"grad_norm", grad_norm}, {"time_s", elapsed}};
+      for (const auto& kv : info.terms) line["loss_" + kv.first] = kv.second;
+      append_line(log_path, line.dump());
+    }
+    const double session = seconds_since(t0);
+    if (o_.progress && (session - last_print > (tty ? 0.5 : 30.0) || step == total)) {
+      const double rate = static_cast<double>(step - start_step) / std::max(session, 1e-9);
+      char buf[256];
+      std::snprintf(buf, sizeof(buf), "step %lld/%lld epoch %lld phase %lld | loss %.4g mse %.4g | %.2f it/s | ETA %s",
+                    static_cast<long long>(step), static_cast<long long>(total), static_cast<long long>(epoch),
+                    static_cast<long long>(phase), loss, info.terms.count("mse") ? info.terms["mse"] : std::nan(""),
+                    rate, format_duration(static_cast<double>(total - step) / std::max(rate, 1e-9)).c_str());
+      if (tty) std::fprintf(stderr, "\r%-110s%s", buf, step == total ? "\n" : "");
+      else log::info(buf);
+      last_print = session;
+    }
+    bool stop = false;
+    for (auto& cb : callbacks_) stop = cb->on_step_end(info) || stop;
+
+    const bool epoch_end = step % spe == 0;
+    if (epoch_end && (((epoch + 1) % o_.val_every_epochs == 0) || step == total)) {
+      EpochInfo ei{epoch, step, phase, validate(epoch), elapsed, json::object()};
+      for (auto& cb : callbacks_) cb->on_validation(*model_, ei);
+      if (schedule.on_validation(ei.val_loss)) log::info(concat("lr reduced to ", schedule.lr(step), " (plateau)"));
+      if (phase != best_phase) best_val = std::numeric_limits<double>::infinity(), best_phase = phase;  // reset per phase
+      json vline = {{"step", step}, {"epoch", epoch}, {"phase", phase}, {"val_loss", ei.val_loss}, {"time_s", elapsed}};
+      for (auto it = ei.metrics.begin(); it != ei.metrics.end(); ++it) vline[it.key()] = it.value();
+      append_line(log_path, vline.dump());
+      if (std::isfinite(ei.val_loss) && ei.val_loss < best_val) {
+        best_val = ei.val_loss;
+        save_checkpoint((fs::path(run_dir_) / "ckpt" / concat("best_phase_", phase)).string(), *model_, nullptr, make_state(elapsed));
+        if (!curriculum || phase == curriculum->n_phases() - 1)
+          save_checkpoint((fs::path(run_dir_) / "ckpt" / "best").string(), *model_, nullptr, make_state(elapsed));
+      }
+      save(elapsed);
+    } else if (o_.ckpt_every_steps > 0 && step % o_.ckpt_every_steps == 0) {
+      save(elapsed);
+    }
+    if (stop) {
+      status = "stopped";
+      break;
+    }
+  }
+  const double elapsed = elapsed_before + seconds_since(t0);
+  if (status != "diverged" && !is_complete_checkpoint((fs::path(run_dir_) / "ckpt" / step_dir_name(step)).string())) save(elapsed);
+  for (auto& cb : callbacks_) cb->on_train_end(status);
+  TrainResult res{status, step, last_loss, std::isfinite(best_val) ? best_val : std::nan(""), elapsed};
+  write_text_atomic((fs::path(run_dir_) / "status.json").string(),
+                    json{{"status", status}, {"steps", step}, {"final_loss", std::isfinite(last_loss) ? json(last_loss) : json(nullptr)},
+                         {"train_seconds", elapsed}}
+                        .dump(2));
+  return res;
+}
+
+}  // namespace latdyn::train
