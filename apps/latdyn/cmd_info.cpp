@@ -62,7 +62,7 @@ int run_info(const InfoArgs& a) {
   } else if (fs::exists(a.target)) {
     out = data::describe_dataset(a.target);
   } else {
-    throw DataError("'" + a.target + "' is neither a dataset file nor a run directory", "check the path");
+    throw DataError("'" + a.target + "': no such file or directory", "pass a dataset .h5 file or a run directory, or nothing for the registries");
   }
   if (a.json) {
     std::cout << out.dump(2) << std::endl;

@@ -280,7 +280,7 @@ json evaluate_run(const EvalRequest& req) {
   json out = {{"run", req.run_dir}, {"checkpoint", which}, {"checkpoint_step", step}, {"split", split_name},
               {"context_steps", context}, {"horizon_steps", horizon},
               {"dataset", {{"path", data_path}, {"generator", ds.header.generator}, {"seed", ds.header.seed},
-                           {"format_version", ds.header.format_version}, {"n_trajectories", test.size()}}},
+                           {"format_version", ds.header.format_version}, {"n_trajectories", ds.size()}, {"n_evaluated", test.size()}}},
               {"metrics", metrics},
               {"nmse_per_frame", {{"model", summarize_curve(nmse)}, {"copy_last_context_frame", summarize_curve(nmse_copy)},
                                   {"mean_training_frame", summarize_curve(nmse_mean)}}}};

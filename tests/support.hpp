@@ -1,0 +1,26 @@
+// SPDX-License-Identifier: MIT
+// Test support: temp directories, warning policy, tiny datasets and configs shared by the test binaries.
+#pragma once
+#include <string>
+
+#include "latdyn/core/config_reader.hpp"
+#include "latdyn/data/dataset.hpp"
+
+namespace latdyn::test {
+
+/// A fresh empty directory under the gtest temp dir, unique per call.
+std::string temp_dir(const std::string& tag);
+/// While alive, warnings from the library are allowed (otherwise any warning fails the running test).
+class AllowWarnings final {
+ public:
+  AllowWarnings();
+  ~AllowWarnings();
+};
+/// Runs a shell command, returns its exit status; output captured into *out when given.
+int run_command(const std::string& cmd, std::string* out = nullptr);
+/// Small pendulum dataset (quick profile options, `n` trajectories) written to `path`; returns the options used.
+json write_tiny_pendulum(const std::string& path, int64_t n = 24, int64_t frames = 20);
+/// A LaDID config for tiny data: short max_len, small curriculum, few steps.
+json tiny_ladid_config(const std::string& data_path);
+
+}  // namespace latdyn::test
