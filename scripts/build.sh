@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# Installs missing Debian packages, configures and builds latdyn (Release) into build/.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup_debian.sh
+cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release -DLATDYN_BUILD_TESTS="${LATDYN_BUILD_TESTS:-ON}" >/dev/null
+ninja -C build

@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# The main job: installs what is missing, builds, simulates the default pendulum dataset, trains LaDID with the short
+# default config, evaluates on the test split and writes metrics and pictures into the run directory.
+#   RUN=runs/main CONFIG=configs/pendulum_ladid_quick.json bash scripts/main.sh
+# A killed run is resumed from its last checkpoint; a completed one is only re-evaluated (delete it to retrain).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+RUN="${RUN:-runs/main}"
+CONFIG="${CONFIG:-configs/pendulum_ladid_quick.json}"
+DATA="${DATA:-data/pendulum.h5}"
+start=$(date +%s)
+LATDYN_BUILD_TESTS=OFF bash scripts/build.sh
+bin=build/bin/latdyn
+"$bin" info
+if [ ! -f "$DATA" ]; then
+  mkdir -p "$(dirname "$DATA")"
+  "$bin" simulate pendulum --out "$DATA"
+fi
+if [ -f "$RUN/status.json" ]; then
+  echo "main: $RUN already trained ($(tr -d '\n ' < "$RUN/status.json")); re-evaluating"
+elif [ -f "$RUN/config.json" ]; then
+  echo "main: resuming $RUN from its last checkpoint"
+  "$bin" train --run-dir "$RUN" --resume
+else
+  "$bin" train --config "$CONFIG" --run-dir "$RUN" --set data.path="$DATA"
+fi
+"$bin" eval --run-dir "$RUN"
+echo
+echo "main: done in $(( $(date +%s) - start )) s"
+echo "main: metrics  $RUN/metrics.json"
+echo "main: pictures $RUN/plots/ (rollout_grid.png, rollout.gif, nmse_per_frame.png, loss.png, learning_curve.png)"
