@@ -17,8 +17,8 @@ if [ ! -f "$DATA" ]; then
   mkdir -p "$(dirname "$DATA")"
   "$bin" simulate pendulum --out "$DATA"
 fi
-if [ -f "$RUN/status.json" ]; then
-  echo "main: $RUN already trained ($(tr -d '\n ' < "$RUN/status.json")); re-evaluating"
+if grep -q '"status": "completed"' "$RUN/status.json" 2>/dev/null; then
+  echo "main: $RUN is already trained; re-evaluating (delete it to train again)"
 elif [ -f "$RUN/config.json" ]; then
   echo "main: resuming $RUN from its last checkpoint"
   "$bin" train --run-dir "$RUN" --resume

@@ -4,9 +4,11 @@
 
 #include <cmath>
 #include <cstdio>
+#include <filesystem>
 #include <sstream>
 
 #include "latdyn/core/error.hpp"
+#include "latdyn/core/fs_util.hpp"
 
 namespace latdyn::cli {
 
@@ -86,6 +88,11 @@ std::string git_describe() {
   pclose(p);
   while (!out.empty() && (out.back() == '\n' || out.back() == '\r')) out.pop_back();
   return out;
+}
+
+void prepare_output_file(const std::string& path) {
+  const auto parent = std::filesystem::path(path).parent_path();
+  if (!parent.empty()) ensure_writable_dir(parent.string());
 }
 
 }  // namespace latdyn::cli

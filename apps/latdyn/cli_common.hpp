@@ -17,5 +17,7 @@ std::vector<int64_t> parse_ints(const std::string& text, const std::string& flag
 std::vector<double> parse_range(const std::string& text, const std::string& flag);
 /// `git describe --always --dirty` of the working directory, or "" when unavailable.
 std::string git_describe();
+/// Creates the parent directory of an output file (IoError with a hint when it cannot), before any work is done.
+void prepare_output_file(const std::string& path);
 
 }  // namespace latdyn::cli

@@ -35,6 +35,7 @@ static std::map<std::string, std::string> named_files(const std::vector<std::str
 }
 
 int run_import(const ImportArgs& a) {
+  prepare_output_file(a.out);
   data::ImportOptions o;
   o.y_path = a.y, o.t_path = a.t, o.dt = a.dt, o.split_path = a.split_file, o.normalize = a.normalize;
   o.split_fractions = parse_doubles(a.split, "--split");

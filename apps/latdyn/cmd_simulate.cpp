@@ -3,6 +3,7 @@
 // Example: latdyn simulate pendulum --out data/pendulum.h5 --option profile=quick
 #include <filesystem>
 
+#include "latdyn/cli_common.hpp"
 #include "latdyn/commands.hpp"
 #include "latdyn/core/error.hpp"
 #include "latdyn/core/fs_util.hpp"
@@ -34,8 +35,7 @@ int run_simulate(const SimulateArgs& a) {
     opts[kv.substr(0, eq)] = v;
   }
   auto sim = sim::simulators().create(opts);
-  const auto parent = std::filesystem::path(a.out).parent_path();
-  if (!parent.empty()) ensure_writable_dir(parent.string());
+  prepare_output_file(a.out);
   data::Dataset ds = sim->generate();
   data::write_dataset(a.out, ds);
   log::info(concat("wrote ", a.out, ": ", ds.size(), " trajectories x ", ds.steps(), " frames"));

@@ -140,7 +140,14 @@ Dataset read_dataset(const std::string& path) {
   if (tt != Dtype::kFloat64 && tt != Dtype::kFloat32)
     throw DataError(origin + ": 'times' has dtype " + dtype_name(tt) + "; expected float64", "");
   ds.t = from_array(f.read_as("times", Dtype::kFloat64));
-  ds.split = from_array(f.read_as("split", Dtype::kUInt8));
+  // Read the split as int64 first, so a stored -1 or 3 is reported rather than converted by HDF5 into 0 or kept.
+  const Dtype st = f.dtype("split");
+  if (st == Dtype::kFloat32 || st == Dtype::kFloat64)
+    throw DataError(origin + ": 'split' has dtype " + dtype_name(st) + "; expected uint8 (0 train, 1 val, 2 test)", "");
+  at::Tensor split = from_array(f.read_as("split", Dtype::kInt64));
+  if (split.numel() > 0 && (split.min().item<int64_t>() < 0 || split.max().item<int64_t>() > 2))
+    throw DataError(origin + ": field 'split' has values outside {0, 1, 2}", "0 train, 1 val, 2 test");
+  ds.split = split.to(at::kByte);
   for (const char* group : {"truth", "params"}) {
     if (!f.exists(group)) continue;
     auto& dst = std::string(group) == "truth" ? ds.truth : ds.params;

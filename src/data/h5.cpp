@@ -442,12 +442,12 @@ void H5File::write_attr(const std::string& obj, const std::string& key, int64_t 
 }
 
 void H5File::set_attr_string(const std::string& obj, const std::string& key, const std::string& value) {
-  // Fixed-length, NUL-terminated UTF-8 sized to the value: h5py reads it as bytes/str.
+  // Variable-length UTF-8: h5py returns str (a fixed-length string would come back as numpy.bytes_).
   Handle type(H5Tcopy(H5T_C_S1), H5Tclose);
-  H5Tset_size(type.get(), value.size() + 1);
+  H5Tset_size(type.get(), H5T_VARIABLE);
   H5Tset_cset(type.get(), H5T_CSET_UTF8);
-  H5Tset_strpad(type.get(), H5T_STR_NULLTERM);
-  write_attr(obj, key, type.get(), type.get(), value.c_str());
+  const char* ptr = value.c_str();
+  write_attr(obj, key, type.get(), type.get(), &ptr);
 }
 
 void H5File::set_attr_int(const std::string& obj, const std::string& key, int64_t value) {

@@ -696,40 +696,26 @@ void write_line_plot_png(const std::string& path, const std::vector<Series>& ser
   cairo_set_source_rgb(cr, 1.0, 1.0, 1.0);
   cairo_paint(cr);
 
-  // Grid lines and ticks.
+  // Grid lines and ticks: a light line across the plot, a black tick outside it (major ticks longer and darker).
   cairo_set_line_width(cr, 1.0);
-  for (double v : ax.major) {
-    const double x = std::round(px(v) - 0.5) + 0.5;
-    cairo_set_source_rgb(cr, 0.9, 0.9, 0.9);
-    cairo_move_to(cr, x, top);
-    cairo_line_to(cr, x, bottom);
+  const auto segment = [&](double r, double g, double b, double x0, double y0, double x1, double y1) {
+    cairo_set_source_rgb(cr, r, g, b);
+    cairo_move_to(cr, x0, y0);
+    cairo_line_to(cr, x1, y1);
     cairo_stroke(cr);
-    cairo_set_source_rgb(cr, 0.0, 0.0, 0.0);
-    cairo_move_to(cr, x, bottom);
-    cairo_line_to(cr, x, bottom + 5.0);
-    cairo_stroke(cr);
-  }
-  for (double v : ay.minor) {
-    const double y = std::round(py(v) - 0.5) + 0.5;
-    cairo_set_source_rgb(cr, 0.96, 0.96, 0.96);
-    cairo_move_to(cr, left, y);
-    cairo_line_to(cr, right, y);
-    cairo_stroke(cr);
-    cairo_set_source_rgb(cr, 0.0, 0.0, 0.0);
-    cairo_move_to(cr, left - 3.0, y);
-    cairo_line_to(cr, left, y);
-    cairo_stroke(cr);
-  }
-  for (double v : ay.major) {
-    const double y = std::round(py(v) - 0.5) + 0.5;
-    cairo_set_source_rgb(cr, 0.9, 0.9, 0.9);
-    cairo_move_to(cr, left, y);
-    cairo_line_to(cr, right, y);
-    cairo_stroke(cr);
-    cairo_set_source_rgb(cr, 0.0, 0.0, 0.0);
-    cairo_move_to(cr, left - 5.0, y);
-    cairo_line_to(cr, left, y);
-    cairo_stroke(cr);
+  };
+  for (bool major : {false, true}) {
+    const double grey = major ? 0.9 : 0.96, tick = major ? 5.0 : 3.0;
+    for (double v : major ? ax.major : ax.minor) {
+      const double x = std::round(px(v) - 0.5) + 0.5;
+      segment(grey, grey, grey, x, top, x, bottom);
+      segment(0.0, 0.0, 0.0, x, bottom, x, bottom + tick);
+    }
+    for (double v : major ? ay.major : ay.minor) {
+      const double y = std::round(py(v) - 0.5) + 0.5;
+      segment(grey, grey, grey, left, y, right, y);
+      segment(0.0, 0.0, 0.0, left - tick, y, left, y);
+    }
   }
   cairo_set_source_rgb(cr, 0.0, 0.0, 0.0);
   cairo_rectangle(cr, left, top, right - left, bottom - top);

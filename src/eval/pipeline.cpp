@@ -43,7 +43,10 @@ DataSection DataSection::from_json(const json& j) {
 }
 json DataSection::to_json() const { return {{"path", path}, {"simulator", simulator}}; }
 
-EvalSection EvalSection::from_json(const json& j) {
+EvalSection EvalSection::from_json(const json& j_in) {
+  json j = j_in;  // a step number may be given as a number: --set eval.checkpoint=700
+  if (j.is_object() && j.contains("checkpoint") && j["checkpoint"].is_number_integer())
+    j["checkpoint"] = std::to_string(j["checkpoint"].get<int64_t>());
   ConfigReader r(j, "eval");
   EvalSection e;
   e.context = r.get("context", e.context);
@@ -80,15 +83,27 @@ json RunConfig::to_json() const {
   return {{"data", data.to_json()}, {"model", model}, {"trainer", trainer.to_json()}, {"eval", eval.to_json()}};
 }
 
-data::Dataset load_or_simulate(const DataSection& d) {
-  if (!fs::exists(d.path) && !d.simulator.is_null()) {
+data::Dataset load_or_simulate(DataSection& d) {
+  if (d.simulator.is_null()) return data::read_dataset(d.path);
+  auto sim = sim::simulators().create(d.simulator);
+  d.simulator = sim->options();  // every option resolved, so config.json records what the data is
+  if (!fs::exists(d.path)) {
     log::info("dataset '" + d.path + "' not found: simulating it with " + d.simulator.at("type").get<std::string>());
-    auto sim = sim::simulators().create(d.simulator);
     const fs::path parent = fs::path(d.path).parent_path();
     if (!parent.empty()) ensure_writable_dir(parent.string());
     data::write_dataset(d.path, sim->generate());
   }
-  return data::read_dataset(d.path);
+  data::Dataset ds = data::read_dataset(d.path);
+  // An existing file must be what data.simulator describes; otherwise the run would silently use other data.
+  std::string diff;
+  for (auto it = d.simulator.begin(); it != d.simulator.end(); ++it) {
+    const json have = it.key() == "type" ? json(ds.header.generator) : ds.header.options.value(it.key(), json());
+    if (have != it.value()) diff += concat(diff.empty() ? "" : ", ", it.key(), " (file ", have.dump(), ", config ", it.value().dump(), ")");
+  }
+  if (!diff.empty())
+    throw ConfigError("dataset '" + d.path + "' exists but was generated with other options than data.simulator: " + diff,
+                      "delete the file to regenerate it, point data.path elsewhere, or remove data.simulator");
+  return ds;
 }
 
 // ---------------------------------------------------------------- train
@@ -114,7 +129,11 @@ train::TrainResult train_run(const TrainRequest& req) {
         if (it.key() != "trainer")
           throw ConfigError("--resume only accepts trainer overrides (got section '" + it.key() + "')",
                             "start a new run to change data, model or eval settings");
-        for (auto kv = it.value().begin(); kv != it.value().end(); ++kv) cfg_json["trainer"][kv.key()] = kv.value();
+        for (const char* fixed : {"batch_size", "seed"})
+          if (it.value().contains(fixed) && it.value()[fixed] != cfg_json["trainer"][fixed])
+            throw ConfigError(concat("trainer.", fixed, " cannot change on --resume (the run's steps, epochs and random streams depend on it)"),
+                              "start a new run to change it");
+        cfg_json["trainer"].merge_patch(it.value());  // nested keys (e.g. schedule.lr_final) change one at a time
       }
   } else {
     if (fs::exists(req.run_dir) && fs::is_directory(req.run_dir) && !fs::is_empty(req.run_dir))
@@ -130,29 +149,28 @@ train::TrainResult train_run(const TrainRequest& req) {
     throw DataError(concat("dataset '", cfg.data.path, "' has ", val.size(), " validation trajectories, fewer than trainer.val_batch_size = ",
                            cfg.trainer.val_batch_size), "lower trainer.val_batch_size or add a validation split");
   const int64_t threads = train::configure_threads(cfg.trainer.threads);
+  if (!req.resume) cfg.model = models::resolve_model_options(cfg.model, train, cfg.trainer.batch_size);
+  // Build model and trainer (which check every option) before the first file of the run is written.
+  train::seed_init_generator(cfg.trainer.seed);
+  auto model = models::create_model(cfg.model);
+  train::Trainer trainer(cfg.trainer, model, train, val, req.run_dir);
+  if (cfg.eval.context + cfg.eval.horizon <= val.steps())
+    trainer.add_callback(std::make_shared<MetricsCallback>(val, cfg.eval.context, cfg.eval.horizon));
+  write_text_atomic((fs::path(req.run_dir) / "config.json").string(), cfg.to_json().dump(2));
   if (!req.resume) {
-    cfg.model = models::resolve_model_options(cfg.model, train, cfg.trainer.batch_size);
-    write_text_atomic((fs::path(req.run_dir) / "config.json").string(), cfg.to_json().dump(2));
     at::Tensor y = train.y;
     write_text_atomic((fs::path(req.run_dir) / "normalizer.json").string(),
                       json{{"applied", false}, {"reason", "observations are stored in [0,1]; models see them unchanged"},
                            {"train_mean", y.mean().item<double>()}, {"train_std", y.std().item<double>()},
                            {"train_min", y.min().item<double>()}, {"train_max", y.max().item<double>()}}
                           .dump(2));
-  } else {
-    write_text_atomic((fs::path(req.run_dir) / "config.json").string(), cfg.to_json().dump(2));
   }
   write_text_atomic((fs::path(req.run_dir) / "env.json").string(), env_json(threads, cfg.trainer.device, req.env_note).dump(2));
   log::info(concat("run ", req.run_dir, ": ", train.size(), " train / ", val.size(), " val trajectories of ",
                    ds.steps(), " frames, ", threads, " threads"));
-  train::seed_init_generator(cfg.trainer.seed);
-  auto model = models::create_model(cfg.model);
   int64_t n_params = 0;
   for (const auto& p : model->parameters()) n_params += p.numel();
   log::info(concat("model ", cfg.model.at("type").get<std::string>(), ": ", n_params, " parameters"));
-  train::Trainer trainer(cfg.trainer, model, train, val, req.run_dir);
-  if (cfg.eval.context + cfg.eval.horizon <= val.steps())
-    trainer.add_callback(std::make_shared<MetricsCallback>(val, cfg.eval.context, cfg.eval.horizon));
   return trainer.fit(req.resume);
 }
 

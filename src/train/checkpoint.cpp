@@ -97,15 +97,24 @@ std::optional<std::string> latest_checkpoint(const std::string& run_dir) {
   std::error_code ec;
   for (const auto& e : fs::directory_iterator(ck)) {
     const std::string name = e.path().filename().string();
-    if (name.size() > 4 && name.substr(name.size() - 4) == ".tmp") {
-      fs::remove_all(e.path(), ec);  // a half-written checkpoint is never loaded
-      continue;
-    }
+    // A half-written checkpoint (step_*.tmp, or no DONE marker) is never loaded. It is not deleted here either:
+    // eval may resolve "latest" while training is writing one; remove_partial_checkpoints cleans up on resume.
+    if (name.size() > 4 && name.substr(name.size() - 4) == ".tmp") continue;
     if (name.rfind("step_", 0) == 0 && is_complete_checkpoint(e.path().string())) done.push_back(name);
   }
   if (done.empty()) return std::nullopt;
   std::sort(done.begin(), done.end());
   return (ck / done.back()).string();
+}
+
+void remove_partial_checkpoints(const std::string& run_dir) {
+  const fs::path ck = fs::path(run_dir) / "ckpt";
+  if (!fs::is_directory(ck)) return;
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(ck)) {
+    const std::string name = e.path().filename().string();
+    if (name.size() > 4 && name.substr(name.size() - 4) == ".tmp") fs::remove_all(e.path(), ec);
+  }
 }
 
 std::string resolve_checkpoint(const std::string& run_dir, const std::string& which) {

@@ -12,6 +12,7 @@
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <thread>
 
 #include "latdyn/core/error.hpp"
@@ -86,7 +87,16 @@ void seed_init_generator(uint64_t seed) {
 
 Trainer::Trainer(TrainerOptions o, std::shared_ptr<models::LatentModel> model, data::Dataset train, data::Dataset val,
                  std::string run_dir)
-    : o_(std::move(o)), model_(std::move(model)), train_(std::move(train)), val_(std::move(val)), run_dir_(std::move(run_dir)) {}
+    : o_(std::move(o)), model_(std::move(model)), train_(std::move(train)), val_(std::move(val)), run_dir_(std::move(run_dir)) {
+  // Everything that can be checked before the first step is checked here, so a bad config fails before any file
+  // of the run is written.
+  steps_per_epoch();
+  auto* curriculum = dynamic_cast<models::Curriculum*>(model_.get());
+  if (curriculum && curriculum->final_phase_start() >= o_.epochs)
+    throw ConfigError(concat("trainer.epochs = ", o_.epochs, " never reaches the final curriculum phase (starts at epoch ",
+                             curriculum->final_phase_start(), ")"),
+                      "raise trainer.epochs or shorten model.phase_epochs / model.epochs_per_phase");
+}
 
 int64_t Trainer::steps_per_epoch() const {
   const int64_t spe = train_.size() / o_.batch_size;
@@ -108,6 +118,18 @@ std::string format_duration(double s) {
   if (t >= 3600) std::snprintf(buf, sizeof(buf), "%ldh%02ldm", t / 3600, (t % 3600) / 60);
   else std::snprintf(buf, sizeof(buf), "%ldm%02lds", t / 60, t % 60);
   return buf;
+}
+// Keeps the log lines with step <= `step` (and drops a torn last line of a killed process).
+void truncate_log_after(const std::string& path, int64_t step) {
+  if (!fs::exists(path)) return;
+  std::ifstream in(path);
+  std::string line, kept;
+  while (std::getline(in, line)) {
+    json j = json::parse(line, nullptr, /*allow_exceptions=*/false);
+    if (j.is_discarded() || !j.is_object() || j.value("step", int64_t{0}) > step) continue;
+    kept += line + "\n";
+  }
+  write_text_atomic(path, kept);
 }
 double seconds_since(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -142,10 +164,6 @@ TrainResult Trainer::fit(bool resume) {
                                                           .weight_decay(o_.weight_decay));
   const int64_t spe = steps_per_epoch(), total = total_steps(), planned = o_.epochs * spe;
   auto* curriculum = dynamic_cast<models::Curriculum*>(model_.get());
-  if (curriculum && curriculum->final_phase_start() >= o_.epochs)
-    throw ConfigError(concat("trainer.epochs = ", o_.epochs, " never reaches the final curriculum phase (starts at epoch ",
-                             curriculum->final_phase_start(), ")"),
-                      "raise trainer.epochs or shorten model.phase_epochs / model.epochs_per_phase");
   int64_t decay_start = 0;
   if (o_.schedule.decay_start == "final_phase") decay_start = curriculum ? curriculum->final_phase_start() * spe : 0;
   else decay_start = std::stoll(o_.schedule.decay_start) * spe;
@@ -156,6 +174,7 @@ TrainResult Trainer::fit(bool resume) {
   int64_t best_phase = -1;
   const std::string log_path = (fs::path(run_dir_) / "log.jsonl").string();
   if (resume) {
+    remove_partial_checkpoints(run_dir_);
     auto latest = latest_checkpoint(run_dir_);
     if (!latest) throw CheckpointError("--resume: run '" + run_dir_ + "' has no complete checkpoint", "start a new run without --resume");
     json st = load_checkpoint(*latest, *model_, &optimizer);
@@ -165,7 +184,9 @@ TrainResult Trainer::fit(bool resume) {
     if (!st.at("best_val").is_null()) best_val = st.at("best_val").get<double>();
     best_phase = st.value("best_phase", int64_t{-1});
     log::info(concat("resumed from ", *latest, " at step ", step));
+    truncate_log_after(log_path, step);  // lines a killed session wrote after its last checkpoint are replayed
   }
+  write_text_atomic((fs::path(run_dir_) / "status.json").string(), json{{"status", "running"}, {"steps", step}}.dump(2));
   model_->train();
   data::Loader loader(train_, data::LoaderOptions{o_.batch_size, true, true, o_.seed});
   for (auto& cb : callbacks_) cb->on_train_begin(*model_);
@@ -184,6 +205,9 @@ TrainResult Trainer::fit(bool resume) {
   const bool tty = isatty(2);
   double last_print = -1e9, last_loss = 0;
   const int64_t start_step = step;
+  // ETA: seconds per unit of the model's relative step cost (curriculum phases differ ~10x in step time).
+  auto step_cost = [&](int64_t s) { return curriculum ? curriculum->relative_step_cost(s / spe) : 1.0; };
+  double cost_done = 0;
   std::string status = "completed";
   while (step < total) {
     const int64_t epoch = step / spe, pos = step % spe;
@@ -225,13 +249,18 @@ TrainResult Trainer::fit(bool resume) {
       append_line(log_path, line.dump());
     }
     const double session = seconds_since(t0);
+    cost_done += step_cost(step - 1);
     if (o_.progress && (session - last_print > (tty ? 0.5 : 30.0) || step == total)) {
       const double rate = static_cast<double>(step - start_step) / std::max(session, 1e-9);
+      double cost_left = 0;
+      for (int64_t e = step / spe; e * spe < total; ++e)
+        cost_left += step_cost(e * spe) * static_cast<double>(std::min(total, (e + 1) * spe) - std::max(step, e * spe));
+      const double eta = cost_left * session / std::max(cost_done, 1e-9);
       char buf[256];
       std::snprintf(buf, sizeof(buf), "step %lld/%lld epoch %lld phase %lld | loss %.4g mse %.4g | %.2f it/s | ETA %s",
                     static_cast<long long>(step), static_cast<long long>(total), static_cast<long long>(epoch),
                     static_cast<long long>(phase), loss, info.terms.count("mse") ? info.terms["mse"] : std::nan(""),
-                    rate, format_duration(static_cast<double>(total - step) / std::max(rate, 1e-9)).c_str());
+                    rate, format_duration(eta).c_str());
       if (tty) std::fprintf(stderr, "\r%-110s%s", buf, step == total ? "\n" : "");
       else log::info(buf);
       last_print = session;

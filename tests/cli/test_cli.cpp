@@ -147,9 +147,33 @@ TEST(Cli, ResumeContinuesAStoppedRun) {
   const std::string cfg = write_config(dir, test::tiny_ladid_config(data));
   const std::string run = dir + "/run";
   ASSERT_EQ(latdyn_cmd("train --config " + cfg + " --run-dir " + run + " --set trainer.max_steps=3").code, 0);
+  // what a process killed after its last checkpoint leaves behind: log lines past it (one torn) and a .tmp checkpoint
+  append_line(run + "/log.jsonl", R"({"step": 4, "loss_total": 123.0})");
+  append_line(run + "/log.jsonl", R"({"step": 5, "loss_to)");
+  fs::create_directories(run + "/ckpt/step_00000004.tmp");
   Result r = latdyn_cmd("train --run-dir " + run + " --resume --set trainer.max_steps=6");
   ASSERT_EQ(r.code, 0) << r.out;
   EXPECT_EQ(json::parse(read_text(run + "/status.json"))["steps"], 6);
+  EXPECT_EQ(json::parse(read_text(run + "/status.json"))["status"], "completed");
+  EXPECT_FALSE(fs::exists(run + "/ckpt/step_00000004.tmp"));
+  std::vector<int64_t> train_steps;
+  std::ifstream log(run + "/log.jsonl");
+  for (std::string line; std::getline(log, line);) {
+    json j = json::parse(line);  // every line parses: the torn one is gone
+    if (j.contains("loss_total")) train_steps.push_back(j["step"]);
+    EXPECT_NE(j.value("loss_total", 0.0), 123.0) << "a line written after the last checkpoint survived the resume";
+  }
+  EXPECT_EQ(train_steps, (std::vector<int64_t>{1, 2, 3, 4, 5, 6}));
+  // batch size and seed define the run's steps and random streams: they cannot change on resume
+  Result bs = latdyn_cmd("train --run-dir " + run + " --resume --set trainer.batch_size=2 --set trainer.max_steps=8");
+  EXPECT_EQ(bs.code, 2) << bs.out;
+  EXPECT_NE(bs.out.find("batch_size"), std::string::npos) << bs.out;
+  // nested trainer keys change one at a time on resume
+  Result nested = latdyn_cmd("train --run-dir " + run + " --resume --set trainer.optimizer.lr=5e-4 --set trainer.max_steps=7");
+  ASSERT_EQ(nested.code, 0) << nested.out;
+  json resumed_cfg = json::parse(read_text(run + "/config.json"));
+  EXPECT_EQ(resumed_cfg["trainer"]["optimizer"]["lr"], 5e-4);
+  EXPECT_EQ(resumed_cfg["trainer"]["optimizer"]["type"], "adamw");
   // a model override on resume would silently change the run: refused
   Result bad = latdyn_cmd("train --run-dir " + run + " --resume --set model.latent_dim=4");
   EXPECT_EQ(bad.code, 2) << bad.out;
@@ -287,6 +311,21 @@ TEST_F(CliBadInput, UnknownModelKeyAndSimulator) {
   // malformed JSON config names the file and the position
   std::ofstream(dir + "/broken.json") << "{\"model\": {\"type\": \"ladid\",}";
   expect_error("train --config " + dir + "/broken.json --run-dir " + dir + "/r2", 2, {"broken.json"});
+}
+
+TEST_F(CliBadInput, ConfigErrorsLeaveNoRunBehind) {
+  // the final curriculum phase starts at epoch 3: 2 epochs can never reach it; nothing of the run may be written
+  expect_error(train_with(good, "--set trainer.epochs=2"), 2, {"never reaches the final curriculum phase"});
+  EXPECT_TRUE(!fs::exists(dir + "/run") || fs::is_empty(dir + "/run"));
+  expect_error(train_with(good, "--set model.phase_epochs=[1,1]"), 2, {"phase_epochs"});
+  EXPECT_TRUE(!fs::exists(dir + "/run") || fs::is_empty(dir + "/run"));
+  // data.simulator must describe the existing file (here: 24 trajectories, the config asks for the default 500)
+  json cfg = test::tiny_ladid_config(good);
+  cfg["data"]["simulator"] = {{"type", "pendulum"}};
+  const std::string c = dir + "/sim.json";
+  write_text_atomic(c, cfg.dump());
+  expect_error("train --config " + c + " --run-dir " + dir + "/run", 2, {"n_trajectories", "other options"});
+  EXPECT_TRUE(!fs::exists(dir + "/run") || fs::is_empty(dir + "/run"));
 }
 
 TEST_F(CliBadInput, UnwritableOrNonEmptyRunDirectory) {

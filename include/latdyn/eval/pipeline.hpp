@@ -39,8 +39,9 @@ struct RunConfig {
   json to_json() const;
 };
 
-/// Reads the dataset, generating it first with data.simulator when the file is missing.
-data::Dataset load_or_simulate(const DataSection& d);
+/// Reads the dataset, generating it first with data.simulator when the file is missing. With data.simulator, an
+/// existing file must match its options (ConfigError otherwise) and d.simulator is replaced by the resolved options.
+data::Dataset load_or_simulate(DataSection& d);
 
 struct TrainRequest {
   json config;              ///< merged config (file + --set), unresolved

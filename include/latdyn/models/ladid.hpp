@@ -64,6 +64,7 @@ class Ladid final : public LatentModel, public Curriculum {
   int64_t phase_of_epoch(int64_t epoch) const override;
   int64_t n_phases() const override { return static_cast<int64_t>(phases_.size()); }
   int64_t final_phase_start() const override { return phases_.back().first_epoch; }
+  double relative_step_cost(int64_t epoch) const override;
   const std::vector<Phase>& phases() const { return phases_; }
   const LadidOptions& options() const { return options_; }
 

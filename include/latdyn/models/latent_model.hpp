@@ -56,6 +56,8 @@ class Curriculum {
   virtual int64_t n_phases() const = 0;
   /// First epoch of the last phase.
   virtual int64_t final_phase_start() const = 0;
+  /// Cost of one training step in `epoch` relative to other epochs (any unit); the progress line's ETA uses it.
+  virtual double relative_step_cost(int64_t epoch) const { (void)epoch; return 1.0; }
 };
 
 }  // namespace latdyn::models

@@ -18,7 +18,9 @@ void save_checkpoint(const std::string& dir, torch::nn::Module& model, torch::op
 json load_checkpoint(const std::string& dir, torch::nn::Module& model, torch::optim::Optimizer* optimizer);
 /// True when `dir` holds a complete checkpoint (DONE present).
 bool is_complete_checkpoint(const std::string& dir);
-/// Newest complete ckpt/step_* directory under run_dir (stale *.tmp directories are deleted), or nullopt.
+/// Deletes leftovers of interrupted checkpoint writes (ckpt/*.tmp); only the process that trains a run calls it.
+void remove_partial_checkpoints(const std::string& run_dir);
+/// Newest complete ckpt/step_* directory under run_dir (*.tmp and unfinished ones skipped), or nullopt.
 std::optional<std::string> latest_checkpoint(const std::string& run_dir);
 /// Resolves "latest", "best" or a step number to a checkpoint directory; CheckpointError with a hint otherwise.
 std::string resolve_checkpoint(const std::string& run_dir, const std::string& which);
