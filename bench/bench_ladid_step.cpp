@@ -113,6 +113,8 @@ int main(int argc, char** argv) {
   app.add_option("--warmup", warmup, "untimed steps (default 3)");
   app.add_option("--repeats", repeats, "timed steps (default 15)");
   app.add_option("--python", python, "interpreter with torch (default /usr/bin/python3)");
+  bool cpp_only = false;
+  app.add_flag("--cpp-only", cpp_only, "time only the C++ step (no comparator)");
   app.add_option("--json", out, "write all timings to this JSON file");
   CLI11_PARSE(app, argc, argv);
   try {
@@ -125,6 +127,11 @@ int main(int argc, char** argv) {
     for (int64_t q : qs) {
       int64_t params = 0;
       Stats c = time_cpp(q, batch, res, warmup, repeats, &params);
+      if (cpp_only) {
+        std::printf("%-4lld %-8lld C++ median %.0f ms [%.0f, %.0f]\n", static_cast<long long>(q), static_cast<long long>(params),
+                    c.median * 1e3, c.q1 * 1e3, c.q3 * 1e3);
+        continue;
+      }
       json py = time_python(python, q, batch, res, threads, warmup, repeats);
       const double ratio = py["median_s"].get<double>() / c.median;
       auto fmt = [](double m, double a, double b, double lo, double hi) {

@@ -10,7 +10,7 @@ RUN="${RUN:-runs/main}"
 CONFIG="${CONFIG:-configs/pendulum_ladid_quick.json}"
 DATA="${DATA:-data/pendulum.h5}"
 start=$(date +%s)
-LATDYN_BUILD_TESTS=OFF bash scripts/build.sh
+bash scripts/build.sh latdyn_exe
 bin=build/bin/latdyn
 "$bin" info
 if [ ! -f "$DATA" ]; then

@@ -151,8 +151,12 @@ TEST(Cli, ResumeContinuesAStoppedRun) {
   append_line(run + "/log.jsonl", R"({"step": 4, "loss_total": 123.0})");
   append_line(run + "/log.jsonl", R"({"step": 5, "loss_to)");
   fs::create_directories(run + "/ckpt/step_00000004.tmp");
+  // a checkpoint directory without its DONE marker (killed while writing) is never loaded
+  fs::copy(run + "/ckpt/step_00000003", run + "/ckpt/step_00000005", fs::copy_options::recursive);
+  fs::remove(run + "/ckpt/step_00000005/DONE");
   Result r = latdyn_cmd("train --run-dir " + run + " --resume --set trainer.max_steps=6");
   ASSERT_EQ(r.code, 0) << r.out;
+  EXPECT_NE(r.out.find("resumed from " + run + "/ckpt/step_00000003 at step 3"), std::string::npos) << r.out;
   EXPECT_EQ(json::parse(read_text(run + "/status.json"))["steps"], 6);
   EXPECT_EQ(json::parse(read_text(run + "/status.json"))["status"], "completed");
   EXPECT_FALSE(fs::exists(run + "/ckpt/step_00000004.tmp"));
@@ -178,6 +182,22 @@ TEST(Cli, ResumeContinuesAStoppedRun) {
   Result bad = latdyn_cmd("train --run-dir " + run + " --resume --set model.latent_dim=4");
   EXPECT_EQ(bad.code, 2) << bad.out;
   EXPECT_NE(bad.out.find("trainer"), std::string::npos) << bad.out;
+}
+
+TEST(Cli, NanGuardStopsCleanlyWithStatus) {
+  const std::string dir = test::temp_dir("cli_nan");
+  const std::string data = simulate_tiny(dir);
+  const std::string cfg = write_config(dir, test::tiny_ladid_config(data));
+  const std::string run = dir + "/run";
+  // sigma_y = 1e-25 makes (y - mean)^2 / sigma^2 overflow float32: the loss is infinite at the first step
+  Result r = latdyn_cmd("train --config " + cfg + " --run-dir " + run + " --set model.sigma_y=1e-25");
+  EXPECT_EQ(r.code, 6) << r.out;
+  EXPECT_NE(r.out.find("stopping"), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find("terminate called"), std::string::npos) << r.out;
+  json status = json::parse(read_text(run + "/status.json"));
+  EXPECT_EQ(status["status"], "diverged");
+  EXPECT_EQ(status["steps"], 0);
+  EXPECT_NE(read_text(run + "/log.jsonl").find("\"event\":\"diverged\""), std::string::npos);
 }
 
 TEST(Cli, HelpOnEverySubcommand) {

@@ -64,11 +64,13 @@ TEST(Resume, NPlusMStepsEqualsNStepsSaveResumeMSteps) {
   auto la = log_lines(dir + "/straight"), lb = log_lines(dir + "/resumed");
   ASSERT_EQ(la.size(), lb.size());
   for (size_t i = 0; i < la.size(); ++i) EXPECT_EQ(la[i], lb[i]) << "log line " << i;
-  // a half-written checkpoint directory is ignored and removed
+  // a half-written checkpoint directory is ignored by lookups (eval may run during training) and removed on resume
   fs::create_directories(dir + "/resumed/ckpt/step_99999999.tmp");
   auto latest = train::latest_checkpoint(dir + "/resumed");
   ASSERT_TRUE(latest.has_value());
   EXPECT_NE(latest->find(train::step_dir_name(11)), std::string::npos);
+  EXPECT_TRUE(fs::exists(dir + "/resumed/ckpt/step_99999999.tmp"));
+  train::remove_partial_checkpoints(dir + "/resumed");
   EXPECT_FALSE(fs::exists(dir + "/resumed/ckpt/step_99999999.tmp"));
   // a checkpoint without DONE is never loaded
   fs::remove(*latest + "/DONE");
