@@ -5,7 +5,7 @@ set -euo pipefail
 pkgs=(build-essential cmake ninja-build pkg-config
       libtorch-dev libopenblas0-openmp
       nlohmann-json3-dev libcli11-dev libhdf5-dev libgtest-dev libcairo2-dev
-      python3-torch python3-numpy python3-h5py)
+      python3-torch python3-numpy python3-h5py python-mdtraj-doc)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

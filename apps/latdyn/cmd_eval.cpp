@@ -26,6 +26,19 @@ void add_eval(CLI::App& app, EvalArgs& a) {
 int run_eval(const EvalArgs& a) {
   eval::EvalRequest r{a.run_dir, a.data, a.ckpt, a.split, a.out, a.context, a.horizon, !a.no_pictures};
   json m = eval::evaluate_run(r);
+  if (m["metrics"].is_object()) {  // representation model: held-out losses and the alignment summary
+    const json& mm = m["metrics"];
+    if (mm.contains("heldout_losses"))
+      log::info(concat("held-out pairs: rec = ", mm["heldout_losses"].value("loss_rec", std::nan("")),
+                       ", prior NLL = ", mm["heldout_losses"].value("loss_nll", std::nan(""))));
+    if (mm.contains("alignment"))
+      for (const auto& fit : {"orthogonal", "similarity"})
+        for (const auto& e : mm["alignment"]["all_frames"][fit]["metrics"])
+          if (e["value"].is_number())
+            log::info(concat(fit, " alignment, all frames: ", e["name"].get<std::string>(), " = ", e["value"].get<double>()));
+    log::info("wrote " + (a.out.empty() ? a.run_dir : a.out) + "/metrics.json, latent.h5 and plots/");
+    return 0;
+  }
   for (const auto& e : m["metrics"])
     log::info(concat(e["predictor"].get<std::string>(), " ", e["name"].get<std::string>(), " = ", e["value"].get<double>(),
                      " +- ", e["stderr"].get<double>(), " (s.e., n=", e["n"].get<int64_t>(), ")"));

@@ -24,12 +24,14 @@ int main_entry(int argc, char** argv) {
   EvalArgs ev;
   PredictArgs pr;
   InfoArgs info;
+  EncodeArgs enc;
   add_simulate(app, sim);
   add_import(app, imp);
   add_train(app, tr);
   add_eval(app, ev);
   add_predict(app, pr);
   add_info(app, info);
+  add_encode(app, enc);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -43,6 +45,7 @@ int main_entry(int argc, char** argv) {
     if (app.got_subcommand("eval")) return run_eval(ev);
     if (app.got_subcommand("predict")) return run_predict(pr);
     if (app.got_subcommand("info")) return run_info(info);
+    if (app.got_subcommand("encode")) return run_encode(enc);
   } catch (const Error& e) {
     std::fprintf(stderr, "error: %s\n", e.what());
     return e.exit_code();

@@ -14,6 +14,11 @@ struct ImportArgs {
   std::string y, t, out, split = "0.8,0.1,0.1", split_file, normalize = "none";
   double dt = 1.0;
   std::vector<std::string> truth, params;
+  // --molecular (mdtraj HDF5 coordinates; docs/formats.md "Molecular coordinates import")
+  std::string molecular, coords_dataset = "coordinates", atoms = "heavy", reference;
+  int64_t reference_frame = 0, stride = 1, segment = 0;
+  bool standardize = false;
+  bool dt_given = false, split_given = false;  ///< set by the parser: --dt / --split were on the command line
 };
 struct TrainArgs { std::string config, run_dir; std::vector<std::string> sets; bool resume = false; int threads = -1; };
 struct EvalArgs {
@@ -25,6 +30,7 @@ struct PredictArgs {
   std::string run_dir, data, out, ckpt = "best", index = "0", times, times_range;
   bool relative = false;
 };
+struct EncodeArgs { std::string run_dir, data, npy, out, ckpt = "best"; };
 struct InfoArgs { std::string target; bool json = false; };
 
 void add_simulate(CLI::App& app, SimulateArgs& a);
@@ -33,6 +39,7 @@ void add_train(CLI::App& app, TrainArgs& a);
 void add_eval(CLI::App& app, EvalArgs& a);
 void add_predict(CLI::App& app, PredictArgs& a);
 void add_info(CLI::App& app, InfoArgs& a);
+void add_encode(CLI::App& app, EncodeArgs& a);
 
 int run_simulate(const SimulateArgs& a);
 int run_import(const ImportArgs& a);
@@ -40,6 +47,7 @@ int run_train(const TrainArgs& a);
 int run_eval(const EvalArgs& a);
 int run_predict(const PredictArgs& a);
 int run_info(const InfoArgs& a);
+int run_encode(const EncodeArgs& a);
 
 /// Whole CLI: parses argv and dispatches; maps latdyn errors to exit codes and prints "error: ..." to stderr.
 int main_entry(int argc, char** argv);

@@ -110,4 +110,12 @@ void apply_override(json& config, const std::string& assignment) {
   (*node)[parts.back()] = value;
 }
 
+void ConfigReader::check_choice(const std::string& key, const std::string& value, const std::vector<std::string>& ok) const {
+  if (std::find(ok.begin(), ok.end(), value) != ok.end()) return;
+  std::string list, near = closest_name(value, ok);
+  for (size_t i = 0; i < ok.size(); ++i) list += (i ? ", " : "") + ok[i];
+  throw_error("bad value '" + value + "' for '" + key + "' in " + where_,
+              (near.empty() ? std::string() : "did you mean '" + near + "'? ") + "choices: " + list);
+}
+
 }  // namespace latdyn

@@ -67,8 +67,9 @@ void Dataset::validate(const std::string& origin) const {
     fail("trajectories", "contains NaN or Inf (first in trajectory " + concat(row) + ")",
          "remove or repair the non-finite frames before import");
   }
+  // Images and fields are in [0,1] (datasets.md §0.1); vector data (coordinates, features) keep their own units.
   double lo = y.min().item<double>(), hi = y.max().item<double>();
-  if (lo < 0.0 || hi > 1.0)
+  if (y.dim() == 5 && (lo < 0.0 || hi > 1.0))
     fail("trajectories", "has values in [" + concat(lo) + ", " + concat(hi) + "]; expected [0, 1]",
          "rescale the data, e.g. latdyn import --normalize minmax");
   if (!split.defined() || split.dim() != 1 || split.size(0) != n || split.scalar_type() != at::kByte)

@@ -527,6 +527,95 @@ double H5File::attr_double(const std::string& obj, const std::string& key) const
   return v;
 }
 
+namespace {
+
+/// Creates the missing intermediate groups of `p` (untimed), as `write` does; DataError if one is a dataset.
+void make_parent_groups(hid_t file, const std::string& fpath, const std::string& p) {
+  Handle gcpl = untimed_plist(H5P_GROUP_CREATE);
+  for (size_t i = 1; i < p.size(); ++i) {
+    if (p[i] != '/') continue;
+    const std::string g = p.substr(0, i);
+    if (exists_in(file, g)) {
+      if (object_kind(file, g) != H5I_GROUP)
+        throw DataError(concat("cannot write '", p, "' to '", fpath, "': '", g, "' is a dataset, not a group"));
+    } else if (!Handle(H5Gcreate2(file, g.c_str(), H5P_DEFAULT, gcpl.get(), H5P_DEFAULT), H5Gclose).ok()) {
+      throw IoError(concat("cannot create group '", g, "' in '", fpath, "'", h5_reason()));
+    }
+  }
+}
+
+}  // namespace
+
+std::vector<std::string> H5File::read_strings(const std::string& name) const {
+  const std::string p = norm(name);
+  Handle ds = open_object(file_, path_, p, H5I_DATASET);
+  Handle type(H5Dget_type(ds.get()), H5Tclose);
+  if (H5Tget_class(type.get()) != H5T_STRING)
+    throw DataError(concat("dataset '", p, "' in '", path_, "' is a ", type_desc(type.get()), " dataset, not a string"),
+                    "expected a string dataset (scalar or 1-D), e.g. h5py: f['name'] = ['text']");
+  Handle space(H5Dget_space(ds.get()), H5Sclose);
+  const int rank = H5Sget_simple_extent_ndims(space.get());
+  if (rank > 1)
+    throw DataError(concat("string dataset '", p, "' in '", path_, "' has rank ", rank, "; expected a scalar or 1-D"));
+  const hssize_t n = H5Sget_simple_extent_npoints(space.get());
+  std::vector<std::string> out;
+  if (n <= 0) return out;
+  const auto fail = [&] {
+    return DataError(concat("cannot read string dataset '", p, "' from '", path_, "'", h5_reason()),
+                     "the file may be truncated or corrupt");
+  };
+  if (H5Tis_variable_str(type.get()) > 0) {
+    Handle mem(H5Tcopy(H5T_C_S1), H5Tclose);
+    H5Tset_size(mem.get(), H5T_VARIABLE);
+    H5Tset_cset(mem.get(), H5Tget_cset(type.get()));
+    std::vector<char*> buf(static_cast<size_t>(n), nullptr);
+    if (H5Dread(ds.get(), mem.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, buf.data()) < 0) throw fail();
+    for (char* c : buf) out.emplace_back(c ? c : "");
+#if H5_VERSION_GE(1, 12, 0)
+    H5Treclaim(mem.get(), space.get(), H5P_DEFAULT, buf.data());
+#else
+    H5Dvlen_reclaim(mem.get(), space.get(), H5P_DEFAULT, buf.data());
+#endif
+    return out;
+  }
+  const size_t size = H5Tget_size(type.get());
+  std::string buf(static_cast<size_t>(n) * size, '\0');
+  if (H5Dread(ds.get(), type.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, &buf[0]) < 0) throw fail();
+  const bool space_pad = H5Tget_strpad(type.get()) == H5T_STR_SPACEPAD;
+  for (hssize_t i = 0; i < n; ++i) {
+    std::string s = buf.substr(static_cast<size_t>(i) * size, size);
+    s.resize(strnlen(s.data(), size));
+    if (space_pad) s.erase(s.find_last_not_of(' ') + 1);
+    out.push_back(std::move(s));
+  }
+  return out;
+}
+
+void H5File::write_strings(const std::string& name, const std::vector<std::string>& values) {
+  const std::string p = norm(name);
+  require_writable(concat("string dataset '", p, "'"));
+  if (p == "/") throw DataError(concat("cannot write a dataset at the root '/' of '", path_, "'"), "give it a name");
+  make_parent_groups(file_, path_, p);
+  if (exists_in(file_, p)) {
+    if (object_kind(file_, p) != H5I_DATASET)
+      throw DataError(concat("cannot write dataset '", p, "' to '", path_, "': a group of that name exists"));
+    if (H5Ldelete(file_, p.c_str(), H5P_DEFAULT) < 0)
+      throw IoError(concat("cannot replace dataset '", p, "' in '", path_, "'", h5_reason()));
+  }
+  Handle type(H5Tcopy(H5T_C_S1), H5Tclose);
+  H5Tset_size(type.get(), H5T_VARIABLE);
+  H5Tset_cset(type.get(), H5T_CSET_UTF8);
+  const hsize_t dims[1] = {static_cast<hsize_t>(values.size())};
+  Handle space(H5Screate_simple(1, dims, nullptr), H5Sclose);
+  Handle dcpl = untimed_plist(H5P_DATASET_CREATE);
+  Handle ds(H5Dcreate2(file_, p.c_str(), type.get(), space.get(), H5P_DEFAULT, dcpl.get(), H5P_DEFAULT), H5Dclose);
+  if (!ds.ok()) throw IoError(concat("cannot create string dataset '", p, "' in '", path_, "'", h5_reason()));
+  std::vector<const char*> ptrs;
+  for (const auto& v : values) ptrs.push_back(v.c_str());
+  if (!values.empty() && H5Dwrite(ds.get(), type.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, ptrs.data()) < 0)
+    throw IoError(concat("cannot write string dataset '", p, "' to '", path_, "'", h5_reason()), "check free disk space");
+}
+
 void H5File::flush() {
   if (file_ >= 0 && mode_ != Mode::kRead && H5Fflush(file_, H5F_SCOPE_LOCAL) < 0)
     throw IoError(concat("cannot flush '", path_, "'", h5_reason()), "check free disk space");

@@ -18,6 +18,7 @@
 #include "latdyn/data/tensor_array.hpp"
 #include "latdyn/eval/image.hpp"
 #include "latdyn/eval/metrics.hpp"
+#include "latdyn/eval/representation.hpp"
 #include "latdyn/eval/rollout.hpp"
 #include "latdyn/eval/val_metric.hpp"
 #include "latdyn/models/registry.hpp"
@@ -55,6 +56,11 @@ EvalSection EvalSection::from_json(const json& j_in) {
   e.n_pictures = r.get("n_pictures", e.n_pictures);
   e.split = r.get("split", e.split);
   e.checkpoint = r.get("checkpoint", e.checkpoint);
+  e.truth = r.get("truth", e.truth);
+  e.latent_scale = r.get("latent_scale", e.latent_scale);
+  e.empty_bins = r.get("empty_bins", e.empty_bins);
+  r.check_choice("empty_bins", e.empty_bins, {"mask", "reference"});
+  if (e.latent_scale < 0) r.throw_error("eval.latent_scale must be >= 0 (0: from the dataset)", "");
   r.finish();
   data::parse_split(e.split);
   if (e.context < 1 || e.horizon < 1 || e.batch_size < 1 || e.n_pictures < 0)
@@ -63,7 +69,8 @@ EvalSection EvalSection::from_json(const json& j_in) {
 }
 json EvalSection::to_json() const {
   return {{"context", context}, {"horizon", horizon}, {"batch_size", batch_size}, {"n_pictures", n_pictures},
-          {"split", split}, {"checkpoint", checkpoint}};
+          {"split", split}, {"checkpoint", checkpoint}, {"truth", truth}, {"latent_scale", latent_scale},
+          {"empty_bins", empty_bins}};
 }
 
 RunConfig RunConfig::from_json(const json& j) {
@@ -145,16 +152,19 @@ train::TrainResult train_run(const TrainRequest& req) {
   data::Dataset ds = load_or_simulate(cfg.data);
   data::Dataset train = ds.select(ds.indices(data::Split::kTrain)), val = ds.select(ds.indices(data::Split::kVal));
   if (train.size() == 0) throw DataError("dataset '" + cfg.data.path + "' has no training trajectories (split == 0)", "check /split");
-  if (val.size() < cfg.trainer.val_batch_size)
-    throw DataError(concat("dataset '", cfg.data.path, "' has ", val.size(), " validation trajectories, fewer than trainer.val_batch_size = ",
-                           cfg.trainer.val_batch_size), "lower trainer.val_batch_size or add a validation split");
   const int64_t threads = train::configure_threads(cfg.trainer.threads);
   if (!req.resume) cfg.model = models::resolve_model_options(cfg.model, train, cfg.trainer.batch_size);
   // Build model and trainer (which check every option) before the first file of the run is written.
   train::seed_init_generator(cfg.trainer.seed);
   auto model = models::create_model(cfg.model);
+  // Models that draw their own samples validate on held-out pairs of the training trajectories.
+  const bool own_samples = dynamic_cast<models::EpochSampler*>(model.get()) != nullptr;
+  if (!own_samples && val.size() < cfg.trainer.val_batch_size)
+    throw DataError(concat("dataset '", cfg.data.path, "' has ", val.size(), " validation trajectories, fewer than trainer.val_batch_size = ",
+                           cfg.trainer.val_batch_size), "lower trainer.val_batch_size or add a validation split");
   train::Trainer trainer(cfg.trainer, model, train, val, req.run_dir);
-  if (cfg.eval.context + cfg.eval.horizon <= val.steps())
+  const bool forecasts = dynamic_cast<models::LatentEncoder*>(model.get()) == nullptr;
+  if (forecasts && cfg.eval.context + cfg.eval.horizon <= val.steps())
     trainer.add_callback(std::make_shared<MetricsCallback>(val, cfg.eval.context, cfg.eval.horizon));
   write_text_atomic((fs::path(req.run_dir) / "config.json").string(), cfg.to_json().dump(2));
   if (!req.resume) {
@@ -265,6 +275,18 @@ json evaluate_run(const EvalRequest& req) {
   ensure_writable_dir(out_dir);
   int64_t step = -1;
   auto model = load_run_model(req.run_dir, which, &step);
+  if (auto* rep = dynamic_cast<models::PairAutoencoder*>(model.get())) {
+    data::Dataset ds = data::read_dataset(data_path);
+    RepresentationRequest rr{req.run_dir, out_dir, data_path, which, step, cfg_json, req.pictures};
+    json out = {{"run", req.run_dir}, {"checkpoint", which}, {"checkpoint_step", step}, {"model", cfg.model.at("type")},
+                {"dataset", {{"path", data_path}, {"generator", ds.header.generator}, {"seed", ds.header.seed},
+                             {"format_version", ds.header.format_version}, {"n_trajectories", ds.size()},
+                             {"n_frames", ds.size() * ds.steps()}}}};
+    out["metrics"] = evaluate_representation(*rep, ds, rr);
+    write_text_atomic((fs::path(out_dir) / "metrics.json").string(), out.dump(2));
+    if (req.pictures) plot_training_curves(req.run_dir, (fs::path(out_dir) / "plots").string());
+    return out;
+  }
   if (context != model->context_steps())
     throw ConfigError(concat("eval context ", context, " differs from the model's context_len ", model->context_steps()),
                       concat("use --context ", model->context_steps()));

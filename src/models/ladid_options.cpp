@@ -11,13 +11,6 @@
 namespace latdyn::models {
 
 namespace {
-void check_choice(ConfigReader& r, const std::string& key, const std::string& value, const std::vector<std::string>& ok) {
-  if (std::find(ok.begin(), ok.end(), value) != ok.end()) return;
-  std::string list, near = closest_name(value, ok);
-  for (size_t i = 0; i < ok.size(); ++i) list += (i ? ", " : "") + ok[i];
-  r.throw_error("bad value '" + value + "' for '" + key + "' in " + r.where(),
-                (near.empty() ? std::string() : "did you mean '" + near + "'? ") + "choices: " + list);
-}
 double read_auto(ConfigReader& r, const json& j, const std::string& key, double fallback) {
   r.accept(key);
   if (!j.contains(key) || j.at(key).is_null() || (j.at(key).is_string() && j.at(key) == "auto")) return fallback;
@@ -76,11 +69,11 @@ LadidOptions LadidOptions::from_json(const json& j) {
   }
   o.channels_last = r.get("channels_last", o.channels_last);
   r.finish();
-  check_choice(r, "attn_type", o.attn_type, {"dp", "tdp", "t"});
-  check_choice(r, "dyn_act", o.dyn_act, {"relu", "tanh", "gelu", "mish"});
-  check_choice(r, "posterior_std", o.posterior_std, {"reference", "exp", "softplus"});
-  check_choice(r, "psi_prior_mode", o.psi_prior_mode, {"sample_nll", "kl"});
-  check_choice(r, "eval_psi", o.eval_psi, {"mean", "sample"});
+  r.check_choice("attn_type", o.attn_type, {"dp", "tdp", "t"});
+  r.check_choice("dyn_act", o.dyn_act, {"relu", "tanh", "gelu", "mish"});
+  r.check_choice("posterior_std", o.posterior_std, {"reference", "exp", "softplus"});
+  r.check_choice("psi_prior_mode", o.psi_prior_mode, {"sample_nll", "kl"});
+  r.check_choice("eval_psi", o.eval_psi, {"mean", "sample"});
   if (o.psi_prior_mode == "kl" && o.posterior_std == "reference")
     r.throw_error("psi_prior_mode 'kl' needs a positive posterior std", "set posterior_std to \"exp\" or \"softplus\" (ladid.md §11.2)");
   if (o.latent_dim < 1 || o.token_mult < 1 || o.enc_channels < 1 || o.dec_channels < 1 || o.tf_layers < 1)

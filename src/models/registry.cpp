@@ -4,6 +4,8 @@
 
 #include <torch/torch.h>
 
+#include "latdyn/models/ae_baselines.hpp"
+#include "latdyn/models/dynae.hpp"
 #include "latdyn/models/ladid.hpp"
 
 namespace latdyn::models {
@@ -13,6 +15,15 @@ const ModelRegistry& model_registry() {
     ModelRegistry r("model");
     r.add("ladid", "LaDID: transformer psi from K frames, z_t = F(psi, gamma(t)) without a solver (ICLR 2024)",
           [](const json& j) { return std::make_shared<Ladid>(LadidOptions::from_json(j)); });
+    r.add("dynae", "DynAE: autoencoder whose latent moves match overdamped Langevin dynamics via binned sliced-Wasserstein (JCTC 2024)",
+          [](const json& j) { return std::make_shared<Dynae>(DynaeOptions::from_json(j)); });
+    for (const char* v : {"beta_vae", "swae", "sde_vae"}) {
+      const std::string name = v;
+      const char* what = name == "beta_vae" ? "beta-VAE baseline on single frames (Higgins et al. 2017; dynae.md 14.2)"
+                         : name == "swae"   ? "SWAE baseline, uniform prior on [-1,1]^d (Kolouri et al. 2019; dynae.md 14.3)"
+                                            : "SDE-VAE baseline on frame pairs (Hasan et al. 2021; dynae.md 14.4)";
+      r.add(name, what, [name](const json& j) { return std::make_shared<AeBaseline>(AeBaselineOptions::from_json(j, name)); });
+    }
     return r;
   }();
   return reg;
@@ -24,6 +35,8 @@ json resolve_model_options(const json& model, const data::Dataset& train, int64_
   const std::string type = model.value("type", std::string());
   model_registry().at(type);  // unknown names throw with the list of models
   if (type == "ladid") return resolve_ladid_options(model, train, batch_size);
+  if (type == "dynae" || type == "beta_vae" || type == "swae" || type == "sde_vae")
+    return resolve_pair_ae_options(model, train, batch_size);
   return model;
 }
 

@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: MIT
 // Built-in simulators, registered explicitly on first use (no static self-registration).
+#include "latdyn/sim/blob.hpp"
 #include "latdyn/sim/pendulum.hpp"
+#include "latdyn/sim/sprites.hpp"
+#include "latdyn/sim/three_well.hpp"
 
 namespace latdyn::sim {
 
@@ -9,6 +12,14 @@ const SimulatorRegistry& simulators() {
     SimulatorRegistry r("simulator");
     r.add("pendulum", "single pendulum video, theta'' = -(g/l) sin theta - (b/m) theta' (datasets.md §1)",
           [](const json& j) { return std::make_unique<Pendulum>(PendulumOptions::from_json(j)); });
+    r.add("three_well", "DynAE three-well overdamped Langevin trajectory, observed as (x, y + x^2) (datasets.md §8)",
+          [](const json& j) { return std::make_unique<ThreeWell>(ThreeWellOptions::from_json(j)); });
+    r.add("sprites2d", "Brownian heart sprite on a 32x32 position lattice, 64x64 movie (datasets.md §9)",
+          [](const json& j) { return std::make_unique<Sprites>(SpritesOptions::from_json(j, 2)); });
+    r.add("sprites3d", "Brownian heart sprite, position and scale lattice, 64x64 movie (datasets.md §9)",
+          [](const json& j) { return std::make_unique<Sprites>(SpritesOptions::from_json(j, 3)); });
+    r.add("blob", "Brownian 8-bead blob fluorescence movie with Poisson + Gaussian camera noise (datasets.md §10)",
+          [](const json& j) { return std::make_unique<Blob>(BlobOptions::from_json(j)); });
     return r;
   }();
   return reg;

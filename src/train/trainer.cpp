@@ -14,6 +14,7 @@
 #include <filesystem>
 #include <fstream>
 #include <thread>
+#include <type_traits>
 
 #include "latdyn/core/error.hpp"
 #include "latdyn/core/fs_util.hpp"
@@ -90,6 +91,8 @@ Trainer::Trainer(TrainerOptions o, std::shared_ptr<models::LatentModel> model, d
     : o_(std::move(o)), model_(std::move(model)), train_(std::move(train)), val_(std::move(val)), run_dir_(std::move(run_dir)) {
   // Everything that can be checked before the first step is checked here, so a bad config fails before any file
   // of the run is written.
+  if (auto* sampler = dynamic_cast<models::EpochSampler*>(model_.get()))
+    sampler->bind_data(train_, val_, o_.batch_size, o_.seed);
   steps_per_epoch();
   auto* curriculum = dynamic_cast<models::Curriculum*>(model_.get());
   if (curriculum && curriculum->final_phase_start() >= o_.epochs)
@@ -99,6 +102,7 @@ Trainer::Trainer(TrainerOptions o, std::shared_ptr<models::LatentModel> model, d
 }
 
 int64_t Trainer::steps_per_epoch() const {
+  if (auto* sampler = dynamic_cast<models::EpochSampler*>(model_.get())) return sampler->steps_per_epoch();
   const int64_t spe = train_.size() / o_.batch_size;
   if (spe < 1)
     throw ConfigError(concat("trainer.batch_size ", o_.batch_size, " exceeds the training split (", train_.size(), ")"),
@@ -131,6 +135,16 @@ void truncate_log_after(const std::string& path, int64_t step) {
   }
   write_text_atomic(path, kept);
 }
+// Forgets the Adam moments of `params` (the optimizer starts them afresh at their next step). LibTorch keys the
+// state by the TensorImpl address: a string up to 1.13, the pointer itself in later versions.
+template <class StateMap>
+void erase_param_state(StateMap& state, at::TensorImpl* impl) {
+  if constexpr (std::is_same_v<typename StateMap::key_type, std::string>) state.erase(c10::guts::to_string(impl));
+  else state.erase(impl);
+}
+void clear_optimizer_state(torch::optim::Optimizer& opt, const std::vector<at::Tensor>& params) {
+  for (const auto& p : params) erase_param_state(opt.state(), p.unsafeGetTensorImpl());
+}
 double seconds_since(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
@@ -146,6 +160,11 @@ double Trainer::validate(int64_t epoch) {
   ctx.noise = make_generator(o_.seed, "val", static_cast<uint64_t>(epoch));  // ladid.md §11.8
   double sum = 0;
   int64_t n = 0;
+  if (auto* sampler = dynamic_cast<models::EpochSampler*>(model_.get())) {
+    for (const auto& b : sampler->validation_batches()) sum += model_->loss(b.to(device), ctx).total.item<double>(), ++n;
+    model_->train();
+    return n > 0 ? sum / static_cast<double>(n) : std::nan("");
+  }
   data::Batch all = data::whole(val_);
   for (int64_t first = 0; first + o_.val_batch_size <= val_.size(); first += o_.val_batch_size, ++n)
     sum += model_->loss(all.rows(first, o_.val_batch_size).to(device), ctx).total.item<double>();
@@ -158,10 +177,18 @@ TrainResult Trainer::fit(bool resume) {
   if (device.is_cuda() && !torch::cuda::is_available())
     throw DeviceError("trainer.device is '" + o_.device + "' but no CUDA device is available", "use --set trainer.device=cpu");
   model_->to(device);
-  torch::optim::AdamW optimizer(model_->parameters(), torch::optim::AdamWOptions(o_.lr)
-                                                          .betas({o_.beta1, o_.beta2})
-                                                          .eps(o_.eps)
-                                                          .weight_decay(o_.weight_decay));
+  const auto adamw_options =
+      torch::optim::AdamWOptions(o_.lr).betas({o_.beta1, o_.beta2}).eps(o_.eps).weight_decay(o_.weight_decay);
+  auto* groups = dynamic_cast<models::OptimizerGroups*>(model_.get());
+  std::vector<torch::optim::OptimizerParamGroup> param_groups;
+  if (groups) {
+    for (auto& g : groups->param_groups())
+      param_groups.emplace_back(g.params, std::make_unique<torch::optim::AdamWOptions>(adamw_options));
+  } else {
+    param_groups.emplace_back(model_->parameters());
+  }
+  torch::optim::AdamW optimizer(param_groups, adamw_options);
+  auto* sampler = dynamic_cast<models::EpochSampler*>(model_.get());
   const int64_t spe = steps_per_epoch(), total = total_steps(), planned = o_.epochs * spe;
   auto* curriculum = dynamic_cast<models::Curriculum*>(model_.get());
   int64_t decay_start = 0;
@@ -188,7 +215,8 @@ TrainResult Trainer::fit(bool resume) {
   }
   write_text_atomic((fs::path(run_dir_) / "status.json").string(), json{{"status", "running"}, {"steps", step}}.dump(2));
   model_->train();
-  data::Loader loader(train_, data::LoaderOptions{o_.batch_size, true, true, o_.seed});
+  std::unique_ptr<data::Loader> loader;
+  if (!sampler) loader = std::make_unique<data::Loader>(train_, data::LoaderOptions{o_.batch_size, true, true, o_.seed});
   for (auto& cb : callbacks_) cb->on_train_begin(*model_);
 
   auto make_state = [&](double elapsed) {
@@ -212,7 +240,16 @@ TrainResult Trainer::fit(bool resume) {
   while (step < total) {
     const int64_t epoch = step / spe, pos = step % spe;
     const int64_t phase = curriculum ? curriculum->phase_of_epoch(epoch) : 0;
-    data::Batch batch = loader.batch(epoch, pos).to(device);
+    if (pos == 0 && sampler) {
+      sampler->begin_epoch(epoch);
+      if (sampler->active_steps() < 1)
+        throw DataError(concat("the model planned no minibatches for epoch ", epoch), "check the model's sampling options");
+    }
+    if (pos == 0 && groups) {
+      for (size_t g = 0; g < optimizer.param_groups().size(); ++g)
+        if (groups->reset_moments_at(g, epoch)) clear_optimizer_state(optimizer, optimizer.param_groups()[g].params());
+    }
+    data::Batch batch = (sampler ? sampler->train_batch(epoch, pos) : loader->batch(epoch, pos)).to(device);
     models::StepContext ctx{step, epoch, make_generator(o_.seed, "noise", static_cast<uint64_t>(step)), true};
     models::LossTerms terms = model_->loss(batch, ctx);
     const double loss = terms.total.item<double>();
@@ -234,9 +271,13 @@ TrainResult Trainer::fit(bool resume) {
       grad_norm = norms.empty() ? 0.0 : std::sqrt(torch::stack(norms).sum().item<double>());
     }
     const double lr = schedule.lr(step);
-    for (auto& group : optimizer.param_groups()) static_cast<torch::optim::AdamWOptions&>(group.options()).lr(lr);
+    for (size_t g = 0; g < optimizer.param_groups().size(); ++g)
+      static_cast<torch::optim::AdamWOptions&>(optimizer.param_groups()[g].options())
+          .lr(groups ? groups->group_lr(g, epoch, lr) : lr);
     optimizer.step();
     ++step;
+    // The model's plan for this epoch is exhausted: skip to the epoch end (validation and checkpoint follow).
+    if (sampler && step % spe != 0 && step % spe >= sampler->active_steps()) step = std::min(total, (step / spe + 1) * spe);
     last_loss = loss;
     const double elapsed = elapsed_before + seconds_since(t0);
 
@@ -256,11 +297,22 @@ TrainResult Trainer::fit(bool resume) {
       for (int64_t e = step / spe; e * spe < total; ++e)
         cost_left += step_cost(e * spe) * static_cast<double>(std::min(total, (e + 1) * spe) - std::max(step, e * spe));
       const double eta = cost_left * session / std::max(cost_done, 1e-9);
-      char buf[256];
-      std::snprintf(buf, sizeof(buf), "step %lld/%lld epoch %lld phase %lld | loss %.4g mse %.4g | %.2f it/s | ETA %s",
+      // Terms shown: mse when the model reports it (LaDID), else its first three terms (e.g. DynAE rec, sw, nll).
+      std::string shown;
+      char tb[64];
+      if (info.terms.count("mse")) {
+        std::snprintf(tb, sizeof(tb), " mse %.4g", info.terms["mse"]);
+        shown = tb;
+      } else {
+        for (size_t k = 0; k < terms.terms.size() && k < 3; ++k) {
+          std::snprintf(tb, sizeof(tb), " %s %.4g", terms.terms[k].first.c_str(), info.terms[terms.terms[k].first]);
+          shown += tb;
+        }
+      }
+      char buf[320];
+      std::snprintf(buf, sizeof(buf), "step %lld/%lld epoch %lld phase %lld | loss %.4g%s | %.2f it/s | ETA %s",
                     static_cast<long long>(step), static_cast<long long>(total), static_cast<long long>(epoch),
-                    static_cast<long long>(phase), loss, info.terms.count("mse") ? info.terms["mse"] : std::nan(""),
-                    rate, format_duration(eta).c_str());
+                    static_cast<long long>(phase), loss, shown.c_str(), rate, format_duration(eta).c_str());
       if (tty) std::fprintf(stderr, "\r%-110s%s", buf, step == total ? "\n" : "");
       else log::info(buf);
       last_print = session;

@@ -43,6 +43,8 @@ class ConfigReader final {
   json object(const std::string& key);
   /// Marks a key as known without reading it (e.g. consumed elsewhere).
   void accept(const std::string& key) { known_.insert(key); }
+  /// Throws ConfigError (with a did-you-mean hint and the list) unless `value` of `key` is one of `ok`.
+  void check_choice(const std::string& key, const std::string& value, const std::vector<std::string>& ok) const;
   /// Throws ConfigError on any key that was not read, with a did-you-mean hint.
   void finish() const;
   const std::string& where() const { return where_; }

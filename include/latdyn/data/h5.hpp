@@ -43,6 +43,12 @@ class H5File final {
   /// Reads a whole dataset converted by HDF5 to `as` (e.g. float64 on disk to float32).
   Array read_as(const std::string& name, Dtype as) const;
 
+  /// Reads a string dataset (scalar or 1-D; fixed- or variable-length, e.g. mdtraj's `/topology` JSON), one string
+  /// per element; DataError if it is missing, not a string dataset, or of rank > 1.
+  std::vector<std::string> read_strings(const std::string& name) const;
+  /// Writes (or replaces) a 1-D dataset of variable-length UTF-8 strings, creating intermediate groups.
+  void write_strings(const std::string& name, const std::vector<std::string>& values);
+
   /// Writes (or replaces) a dataset, creating intermediate groups. Chunked along dim 0 and
   /// shuffle+deflate compressed when gzip_level > 0 (0..9); contiguous if empty or 0-d.
   void write(const std::string& name, const Array& a, int gzip_level = 4);

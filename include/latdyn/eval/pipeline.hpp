@@ -25,6 +25,12 @@ struct DataSection {
 struct EvalSection {
   int64_t context = 10, horizon = 50, batch_size = 16, n_pictures = 4;
   std::string split = "test", checkpoint = "best";
+  // Representation models (dynae.md §12-13): the ground-truth array to align the latent with; the expected latent
+  // units per truth unit 1/sqrt(D dt) (0: the dataset's latent_scale option, else 1); free-energy empty bins
+  // (mask | reference).
+  std::string truth;
+  double latent_scale = 0;
+  std::string empty_bins = "mask";
   static EvalSection from_json(const json& j);
   json to_json() const;
 };

@@ -9,6 +9,7 @@
 
 #include "latdyn/core/config_reader.hpp"
 #include "latdyn/data/batch.hpp"
+#include "latdyn/data/dataset.hpp"
 
 namespace latdyn::models {
 
@@ -58,6 +59,56 @@ class Curriculum {
   virtual int64_t final_phase_start() const = 0;
   /// Cost of one training step in `epoch` relative to other epochs (any unit); the progress line's ETA uses it.
   virtual double relative_step_cost(int64_t epoch) const { (void)epoch; return 1.0; }
+};
+
+/// Optional ability: the model draws its own training minibatches (DynAE's per-epoch latent binning, dynae.md §6;
+/// pair-based autoencoders). Step numbers keep a fixed stride per epoch (steps_per_epoch), so step <-> (epoch,
+/// position) stays a pure function; an epoch whose plan is shorter ends early (the step counter jumps to the next
+/// epoch). Whatever the sampler decides at an epoch start must live in module buffers, so that a checkpoint taken
+/// mid-epoch restores it.
+class EpochSampler {
+ public:
+  virtual ~EpochSampler() = default;
+  /// Builds the sample tables from the training and validation splits. Called once, before any checkpoint is loaded.
+  virtual void bind_data(const data::Dataset& train, const data::Dataset& val, int64_t batch_size, uint64_t seed) = 0;
+  virtual int64_t steps_per_epoch() const = 0;
+  /// Called before the first step of every epoch (also when a run resumes exactly at an epoch start).
+  virtual void begin_epoch(int64_t epoch) = 0;
+  /// Minibatches planned for the current epoch (<= steps_per_epoch()); the trainer ends the epoch after them.
+  virtual int64_t active_steps() const { return steps_per_epoch(); }
+  virtual data::Batch train_batch(int64_t epoch, int64_t position) = 0;
+  /// The minibatches the validation loss is averaged over.
+  virtual std::vector<data::Batch> validation_batches() = 0;
+};
+
+/// One optimizer parameter group (its own lr and moments).
+struct ParamGroup {
+  std::string name;
+  std::vector<at::Tensor> params;
+};
+/// Optional ability: parameters in groups with their own learning rate and moment resets (DynAE: the autoencoder
+/// with a warm-up lr and moments reset after epoch 0, the prior networks with their own lr; dynae.md §8).
+/// The trainer backpropagates the one `total` loss; a model whose groups have separate losses keeps them
+/// gradient-disjoint (each loss only reaches its own group), which makes this equal to separate optimizers.
+class OptimizerGroups {
+ public:
+  virtual ~OptimizerGroups() = default;
+  virtual std::vector<ParamGroup> param_groups() = 0;
+  /// Learning rate of `group` in `epoch`, given the trainer's scheduled lr.
+  virtual double group_lr(size_t group, int64_t epoch, double scheduled_lr) const = 0;
+  /// True when the optimizer moments of `group` are cleared before the first step of `epoch`.
+  virtual bool reset_moments_at(size_t group, int64_t epoch) const = 0;
+};
+
+/// Optional ability: a deterministic map from frames to latent coordinates (posterior mean for stochastic encoders).
+class LatentEncoder {
+ public:
+  virtual ~LatentEncoder() = default;
+  /// frames: [M, C, H, W] or [M, D] -> [M, latent_dim].
+  virtual at::Tensor encode(const at::Tensor& frames) = 0;
+  /// latent: [M, latent_dim] -> reconstructed frames [M, ...].
+  virtual at::Tensor decode(const at::Tensor& latent) = 0;
+  virtual int64_t latent_dim() const = 0;
 };
 
 }  // namespace latdyn::models

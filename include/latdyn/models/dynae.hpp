@@ -1,0 +1,64 @@
+// SPDX-License-Identifier: MIT
+// DynAE (Wang, Wang, Evans, Tiwary, JCTC 2024; dynae.md): a deterministic autoencoder whose latent moves match
+// overdamped Langevin moves z' = z + f(z) + sqrt(2) xi per frame, through a per-bin sliced-Wasserstein loss on
+// well-tempered one-bin minibatches; force f and log-diffusion s are fitted by a Gaussian transition NLL.
+#pragma once
+#include "latdyn/models/pair_autoencoder.hpp"
+
+namespace latdyn::models {
+
+struct DynaeOptions {
+  PairAeOptions ae;
+  double beta = 10;
+  int64_t projections = 50;
+  double min_dist = 5.0;            ///< d_min of regular-space clustering, latent units
+  double bias_factor = 2;           ///< gamma of well-tempered resampling
+  int64_t max_centres = 200;
+  double warmup_lr = 1e-4;          ///< autoencoder lr in epoch 0
+  double warmup_beta_factor = 0.01; ///< beta_cur = beta * factor in epoch 0
+  double prior_lr = 0;              ///< lr of f and s; 0: the trainer's lr (reference: learning_rate)
+  int64_t prior_width = 32;
+  std::string force_param = "mlp";  ///< mlp | gradient (f = -grad Phi)
+  bool exact_spurious_drift = false;
+  std::string regulariser_diffusion = "constant";  ///< constant (M = I) | learned
+
+  static DynaeOptions from_json(const json& j);
+  json to_json() const;
+};
+
+class Dynae final : public PairAutoencoder, public OptimizerGroups {
+ public:
+  explicit Dynae(DynaeOptions o);
+  json hyperparams() const override { return opt_.to_json(); }
+
+  // OptimizerGroups: 0 = encoder + decoder, 1 = force + log-diffusion.
+  std::vector<ParamGroup> param_groups() override;
+  double group_lr(size_t group, int64_t epoch, double scheduled_lr) const override;
+  bool reset_moments_at(size_t group, int64_t epoch) const override { return group == 0 && epoch == 1; }
+
+  /// f(z): [M, d] -> [M, d] (with grad when z requires it).
+  at::Tensor force(const at::Tensor& z);
+  /// s(z) = log diag M: [M, d].
+  at::Tensor log_diffusion(const at::Tensor& z) { return logdiff_->forward(z); }
+  /// Prior moves Delta z' from z0 (no grad): lag Euler–Maruyama steps of M f + div M (learned) or f (constant M = I).
+  at::Tensor prior_moves(const at::Tensor& z0, at::Generator gen);
+  /// Transition NLL of dynae.md §7 (z0, z1 detached inside; create_graph only with exact_spurious_drift).
+  at::Tensor prior_nll(const at::Tensor& z0, const at::Tensor& z1);
+  /// Bin centres of the most recent binning [K, d] (empty before epoch 1).
+  const at::Tensor& centres() const { return centres_; }
+  /// Encodes the first frames of `pair_ids`, clusters and resamples them into one-bin batches (dynae.md §6).
+  at::Tensor bin_and_resample(const at::Tensor& pair_ids, const at::Tensor* weight_counts_from, int64_t epoch,
+                              std::vector<int64_t>* counts_out);
+
+ private:
+  LossTerms loss_impl(const data::Batch& batch, const StepContext& ctx) override;
+  std::optional<at::Tensor> plan_epoch(int64_t epoch) override;
+  /// Spurious drift div M with M = diag(exp s): M_i * ds_i/dz_i; needs z0 with requires_grad.
+  at::Tensor spurious_drift(const at::Tensor& z0, const at::Tensor& s, bool create_graph);
+
+  DynaeOptions opt_;
+  torch::nn::Sequential force_{nullptr}, logdiff_{nullptr};
+  at::Tensor centres_;
+};
+
+}  // namespace latdyn::models
