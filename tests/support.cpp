@@ -2,6 +2,7 @@
 // Test support implementation.
 #include "support.hpp"
 
+#include <cairo.h>
 #include <gtest/gtest.h>
 
 #include <array>
@@ -56,6 +57,29 @@ json tiny_ladid_config(const std::string& data_path) {
   })");
   cfg["data"]["path"] = data_path;
   return cfg;
+}
+
+std::pair<int, int> png_size(const std::string& path) {
+  cairo_surface_t* s = cairo_image_surface_create_from_png(path.c_str());
+  std::pair<int, int> out{-1, -1};
+  if (cairo_surface_status(s) == CAIRO_STATUS_SUCCESS) {
+    out = {cairo_image_surface_get_width(s), cairo_image_surface_get_height(s)};
+  }
+  cairo_surface_destroy(s);
+  return out;
+}
+
+int64_t png_pixel(const std::string& path, int x, int y) {
+  cairo_surface_t* s = cairo_image_surface_create_from_png(path.c_str());
+  int64_t out = -1;
+  if (cairo_surface_status(s) == CAIRO_STATUS_SUCCESS) {
+    cairo_surface_flush(s);
+    const unsigned char* data = cairo_image_surface_get_data(s);
+    const int stride = cairo_image_surface_get_stride(s);
+    out = reinterpret_cast<const uint32_t*>(data + y * stride)[x] & 0xFFFFFFu;
+  }
+  cairo_surface_destroy(s);
+  return out;
 }
 
 }  // namespace latdyn::test

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: MIT
-// Test support: temp directories, warning policy, tiny datasets and configs shared by the test binaries.
+// Test support: temp directories, warning policy, tiny datasets and configs, PNG read-back, shared by the test binaries.
 #pragma once
+#include <cstdint>
 #include <string>
+#include <utility>
 
 #include "latdyn/core/config_reader.hpp"
 #include "latdyn/data/dataset.hpp"
@@ -22,5 +24,9 @@ int run_command(const std::string& cmd, std::string* out = nullptr);
 json write_tiny_pendulum(const std::string& path, int64_t n = 24, int64_t frames = 20);
 /// A LaDID config for tiny data: short max_len, small curriculum, few steps.
 json tiny_ladid_config(const std::string& data_path);
+/// Reads a PNG back with cairo; returns {width, height}, or {-1, -1} on failure.
+std::pair<int, int> png_size(const std::string& path);
+/// Pixel (x, y) of a PNG as 0xRRGGBB (alpha dropped), or -1.
+int64_t png_pixel(const std::string& path, int x, int y);
 
 }  // namespace latdyn::test

@@ -7,66 +7,23 @@
 
 #include <algorithm>
 #include <array>
-#include <cerrno>
 #include <charconv>
 #include <cmath>
 #include <cstdio>
-#include <cstring>
-#include <filesystem>
 #include <limits>
-#include <memory>
 
+#include "cairo_util.hpp"
 #include "latdyn/core/error.hpp"
 
 namespace latdyn::eval {
 namespace {
 
+using namespace detail;  // the shared picture helpers of cairo_util.hpp
+
 // ---------------------------------------------------------------------------------------------------------------
-// Shared helpers: RAII for cairo and FILE*, validation, pixel conversion, text.
+// Validation and pixel conversion (cairo, file and text helpers are in cairo_util.hpp).
 
-struct SurfaceDeleter {
-  void operator()(cairo_surface_t* s) const { cairo_surface_destroy(s); }
-};
-struct ContextDeleter {
-  void operator()(cairo_t* c) const { cairo_destroy(c); }
-};
-struct FileCloser {
-  void operator()(std::FILE* f) const {
-    if (f != nullptr) std::fclose(f);
-  }
-};
-using SurfacePtr = std::unique_ptr<cairo_surface_t, SurfaceDeleter>;
-using ContextPtr = std::unique_ptr<cairo_t, ContextDeleter>;
-using FilePtr = std::unique_ptr<std::FILE, FileCloser>;
-
-constexpr const char* kFontFamily = "sans";
-constexpr const char* kWriteHint = "check that the parent directory exists and is writable, and that the disk is not full";
 constexpr int64_t kMaxFrameSide = int64_t{1} << 20;  // bound on h and w so that c*h*w cannot overflow
-constexpr double kPi = 3.14159265358979323846;
-
-FilePtr open_for_write(const std::string& path) {
-  std::FILE* f = std::fopen(path.c_str(), "wb");
-  if (f == nullptr) {
-    const int e = errno;
-    throw IoError(concat("cannot open '", path, "' for writing: ", std::strerror(e)), kWriteHint);
-  }
-  return FilePtr(f);
-}
-
-void write_all(std::FILE* f, const void* data, size_t n, const std::string& path) {
-  if (n > 0 && std::fwrite(data, 1, n, f) != n) {
-    const int e = errno;
-    throw IoError(concat("failed writing '", path, "': ", std::strerror(e)), kWriteHint);
-  }
-}
-
-void close_checked(FilePtr& file, const std::string& path) {
-  std::FILE* f = file.release();
-  const bool had_error = std::ferror(f) != 0;
-  if (std::fclose(f) != 0 || had_error) {
-    throw IoError(concat("failed to finish writing '", path, "'"), kWriteHint);
-  }
-}
 
 void check_image(const Image& im, const std::string& what) {
   if (im.c != 1 && im.c != 3) throw DataError(concat(what, ": channel count must be 1 or 3, got ", im.c));
@@ -106,122 +63,6 @@ uint32_t pixel_rgb(const Image& im, int64_t y, int64_t x) {
   const uint32_t g = to_byte(im.v[plane + i]);
   const uint32_t b = to_byte(im.v[2 * plane + i]);
   return (r << 16) | (g << 8) | b;
-}
-
-/// Keeps valid UTF-8 (cairo rejects invalid strings and enters an error state), maps control characters to spaces
-/// and any invalid byte to '?'.
-std::string sanitize_text(const std::string& s) {
-  std::string out;
-  out.reserve(s.size());
-  size_t i = 0;
-  while (i < s.size()) {
-    const auto b = static_cast<unsigned char>(s[i]);
-    if (b < 0x80) {
-      out.push_back(b < 0x20 || b == 0x7F ? ' ' : static_cast<char>(b));
-      ++i;
-      continue;
-    }
-    size_t len = 0;
-    uint32_t cp = 0;
-    if ((b & 0xE0) == 0xC0) {
-      len = 2;
-      cp = b & 0x1F;
-    } else if ((b & 0xF0) == 0xE0) {
-      len = 3;
-      cp = b & 0x0F;
-    } else if ((b & 0xF8) == 0xF0) {
-      len = 4;
-      cp = b & 0x07;
-    }
-    bool ok = len > 0 && i + len <= s.size();
-    for (size_t k = 1; ok && k < len; ++k) {
-      const auto cb = static_cast<unsigned char>(s[i + k]);
-      ok = (cb & 0xC0) == 0x80;
-      cp = (cp << 6) | (cb & 0x3F);
-    }
-    const uint32_t min_cp = len == 2 ? 0x80 : len == 3 ? 0x800 : 0x10000;
-    ok = ok && cp >= min_cp && cp <= 0x10FFFF && !(cp >= 0xD800 && cp <= 0xDFFF);
-    if (ok) {
-      out.append(s, i, len);
-      i += len;
-    } else {
-      out.push_back('?');
-      ++i;
-    }
-  }
-  return out;
-}
-
-void set_font(cairo_t* cr, double size, bool bold) {
-  cairo_select_font_face(cr, kFontFamily, CAIRO_FONT_SLANT_NORMAL,
-                         bold ? CAIRO_FONT_WEIGHT_BOLD : CAIRO_FONT_WEIGHT_NORMAL);
-  cairo_set_font_size(cr, size);
-}
-
-double text_width(cairo_t* cr, const std::string& s) {
-  if (s.empty()) return 0.0;
-  const std::string t = sanitize_text(s);
-  cairo_text_extents_t e;
-  cairo_text_extents(cr, t.c_str(), &e);
-  return e.x_advance;
-}
-
-enum class Align { kLeft, kCenter, kRight };
-
-/// Draws `s` with its vertical centre at y_mid; x is the left edge, centre or right edge per `align`.
-void draw_text(cairo_t* cr, const std::string& s, double x, double y_mid, Align align) {
-  if (s.empty()) return;
-  const std::string t = sanitize_text(s);
-  cairo_text_extents_t e;
-  cairo_text_extents(cr, t.c_str(), &e);
-  cairo_font_extents_t fe;
-  cairo_font_extents(cr, &fe);
-  const double x0 = align == Align::kLeft ? x : align == Align::kCenter ? x - e.x_advance / 2.0 : x - e.x_advance;
-  cairo_move_to(cr, x0, y_mid + (fe.ascent - fe.descent) / 2.0);
-  cairo_show_text(cr, t.c_str());
-}
-
-SurfacePtr make_surface(int w, int h, const char* who) {
-  SurfacePtr s(cairo_image_surface_create(CAIRO_FORMAT_RGB24, w, h));
-  const cairo_status_t st = cairo_surface_status(s.get());
-  if (st != CAIRO_STATUS_SUCCESS) {
-    throw Error(concat(who, ": cannot create a ", w, "x", h, " cairo surface: ", cairo_status_to_string(st)));
-  }
-  return s;
-}
-
-ContextPtr make_context(cairo_surface_t* s, const char* who) {
-  ContextPtr cr(cairo_create(s));
-  const cairo_status_t st = cairo_status(cr.get());
-  if (st != CAIRO_STATUS_SUCCESS) {
-    throw Error(concat(who, ": cannot create a cairo context: ", cairo_status_to_string(st)));
-  }
-  return cr;
-}
-
-void check_context(cairo_t* cr, const char* who) {
-  const cairo_status_t st = cairo_status(cr);
-  if (st != CAIRO_STATUS_SUCCESS) throw Error(concat(who, ": drawing failed: ", cairo_status_to_string(st)));
-}
-
-cairo_status_t png_write_callback(void* closure, const unsigned char* data, unsigned int length) {
-  auto* f = static_cast<std::FILE*>(closure);
-  return std::fwrite(data, 1, length, f) == length ? CAIRO_STATUS_SUCCESS : CAIRO_STATUS_WRITE_ERROR;
-}
-
-/// Writes the surface as PNG; the file is opened by us so that an unwritable path reports the OS reason.
-void save_png(cairo_surface_t* s, const std::string& path) {
-  cairo_surface_flush(s);
-  const cairo_status_t sst = cairo_surface_status(s);
-  if (sst != CAIRO_STATUS_SUCCESS) {
-    throw Error(concat("cannot write PNG '", path, "': surface in error state: ", cairo_status_to_string(sst)));
-  }
-  FilePtr f = open_for_write(path);
-  const cairo_status_t st = cairo_surface_write_to_png_stream(s, png_write_callback, f.get());
-  if (st != CAIRO_STATUS_SUCCESS) {
-    throw IoError(concat("failed to write PNG '", path, "': ", cairo_status_to_string(st)), kWriteHint);
-  }
-  close_checked(f, path);
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -309,26 +150,6 @@ struct Axis {
   std::vector<std::string> labels;
 };
 
-std::string format_number(double v, std::chars_format fmt, int precision) {
-  std::array<char, 64> buf{};
-  const auto res = std::to_chars(buf.data(), buf.data() + buf.size(), v, fmt, precision);
-  return std::string(buf.data(), res.ptr);
-}
-
-/// A "nice" number near x (1, 2 or 5 times a power of ten): rounded when `round`, else the ceiling.
-double nice_number(double x, bool round) {
-  const double e = std::floor(std::log10(x));
-  const double p = std::pow(10.0, e);
-  const double f = x / p;
-  double nf;
-  if (round) {
-    nf = f < 1.5 ? 1.0 : f < 3.0 ? 2.0 : f < 7.0 ? 5.0 : 10.0;
-  } else {
-    nf = f <= 1.0 ? 1.0 : f <= 2.0 ? 2.0 : f <= 5.0 ? 5.0 : 10.0;
-  }
-  return nf * p;
-}
-
 Axis linear_axis(double lo, double hi) {
   Axis a;
   if (hi < lo) std::swap(lo, hi);
@@ -400,12 +221,6 @@ std::string csv_field(const std::string& s) {
   }
   out.push_back('"');
   return out;
-}
-
-std::string shortest(double v) {
-  std::array<char, 64> buf{};
-  const auto res = std::to_chars(buf.data(), buf.data() + buf.size(), v);
-  return std::string(buf.data(), res.ptr);
 }
 
 }  // namespace
@@ -727,27 +542,11 @@ void write_line_plot_png(const std::string& path, const std::vector<Series>& ser
   for (size_t i = 0; i < ay.major.size(); ++i) draw_text(cr, ay.labels[i], left - 8.0, py(ay.major[i]), Align::kRight);
   set_font(cr, 13.0, false);
   draw_text(cr, xlabel, (left + right) / 2.0, bottom + 40.0, Align::kCenter);
-  if (!ylabel.empty()) {
-    cairo_save(cr);
-    cairo_translate(cr, 16.0, (top + bottom) / 2.0);
-    cairo_rotate(cr, -kPi / 2.0);
-    draw_text(cr, ylabel, 0.0, 0.0, Align::kCenter);
-    cairo_restore(cr);
-  }
+  draw_vertical_text(cr, ylabel, 16.0, (top + bottom) / 2.0);
   set_font(cr, 16.0, true);
   draw_text(cr, title, kW / 2.0, top / 2.0, Align::kCenter);
 
   // Series: polylines broken at skipped points, isolated points as dots, clipped to the plot area.
-  static constexpr std::array<std::array<double, 3>, 10> kColours = {{{0.122, 0.467, 0.706},
-                                                                      {1.000, 0.498, 0.055},
-                                                                      {0.173, 0.627, 0.173},
-                                                                      {0.839, 0.153, 0.157},
-                                                                      {0.580, 0.404, 0.741},
-                                                                      {0.549, 0.337, 0.294},
-                                                                      {0.890, 0.467, 0.761},
-                                                                      {0.498, 0.498, 0.498},
-                                                                      {0.737, 0.741, 0.133},
-                                                                      {0.090, 0.745, 0.812}}};
   cairo_save(cr);
   cairo_rectangle(cr, left, top, right - left, bottom - top);
   cairo_clip(cr);
@@ -755,7 +554,7 @@ void write_line_plot_png(const std::string& path, const std::vector<Series>& ser
   cairo_set_line_join(cr, CAIRO_LINE_JOIN_ROUND);
   cairo_set_line_cap(cr, CAIRO_LINE_CAP_ROUND);
   for (size_t s = 0; s < series.size(); ++s) {
-    const auto& col = kColours[s % kColours.size()];
+    const auto& col = kCategoryColours[s % kCategoryColours.size()];
     cairo_set_source_rgb(cr, col[0], col[1], col[2]);
     const Series& se = series[s];
     size_t i = 0;
@@ -805,7 +604,7 @@ void write_line_plot_png(const std::string& path, const std::vector<Series>& ser
   cairo_stroke(cr);
   for (size_t s = 0; s < names.size(); ++s) {
     const double cy = by + kPad + kRowH * (static_cast<double>(s) + 0.5);
-    const auto& col = kColours[s % kColours.size()];
+    const auto& col = kCategoryColours[s % kCategoryColours.size()];
     cairo_set_source_rgb(cr, col[0], col[1], col[2]);
     cairo_set_line_width(cr, 2.5);
     cairo_move_to(cr, bx + kPad, cy);
@@ -818,7 +617,6 @@ void write_line_plot_png(const std::string& path, const std::vector<Series>& ser
   save_png(surface.get(), path);
 
   // The plotted data as CSV next to the PNG.
-  const std::string csv_path = std::filesystem::path(path).replace_extension(".csv").string();
   std::string csv = "series,x,y\n";
   for (const Series& s : series) {
     const std::string name = csv_field(s.name);
@@ -832,9 +630,7 @@ void write_line_plot_png(const std::string& path, const std::vector<Series>& ser
       csv += '\n';
     }
   }
-  FilePtr f = open_for_write(csv_path);
-  write_all(f.get(), csv.data(), csv.size(), csv_path);
-  close_checked(f, csv_path);
+  write_text_file(csv_path_for(path), csv);
 }
 
 }  // namespace latdyn::eval

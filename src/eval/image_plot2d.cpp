@@ -6,205 +6,25 @@
 
 #include <algorithm>
 #include <array>
-#include <cerrno>
 #include <charconv>
 #include <cmath>
 #include <cstdint>
-#include <cstdio>
-#include <cstring>
-#include <filesystem>
 #include <initializer_list>
 #include <limits>
 #include <map>
-#include <memory>
 #include <string>
 
+#include "cairo_util.hpp"
 #include "latdyn/core/error.hpp"
 #include "latdyn/eval/plot2d.hpp"
 
 namespace latdyn::eval {
 namespace {
 
-// ---------------------------------------------------------------------------------------------------------------
-// Helpers (the same conventions as image.cpp, whose helpers are file-local).
+using namespace detail;  // the shared picture helpers of cairo_util.hpp
 
-struct SurfaceDeleter {
-  void operator()(cairo_surface_t* s) const { cairo_surface_destroy(s); }
-};
-struct ContextDeleter {
-  void operator()(cairo_t* c) const { cairo_destroy(c); }
-};
-struct FileCloser {
-  void operator()(std::FILE* f) const {
-    if (f != nullptr) std::fclose(f);
-  }
-};
-using SurfacePtr = std::unique_ptr<cairo_surface_t, SurfaceDeleter>;
-using ContextPtr = std::unique_ptr<cairo_t, ContextDeleter>;
-using FilePtr = std::unique_ptr<std::FILE, FileCloser>;
-
-constexpr const char* kFontFamily = "sans";
-constexpr const char* kWriteHint = "check that the parent directory exists and is writable, and that the disk is not full";
-constexpr double kPi = 3.14159265358979323846;
 constexpr uint32_t kMaskRgb = 0xD9D9D9;  // masked (NaN) heatmap cells
 constexpr double kMissingGrey = 0.6;     // scatter points with a non-finite colour value
-
-FilePtr open_for_write(const std::string& path) {
-  std::FILE* f = std::fopen(path.c_str(), "wb");
-  if (f == nullptr) {
-    const int e = errno;
-    throw IoError(concat("cannot open '", path, "' for writing: ", std::strerror(e)), kWriteHint);
-  }
-  return FilePtr(f);
-}
-
-void write_text_file(const std::string& path, const std::string& text) {
-  FilePtr f = open_for_write(path);
-  if (!text.empty() && std::fwrite(text.data(), 1, text.size(), f.get()) != text.size()) {
-    const int e = errno;
-    throw IoError(concat("failed writing '", path, "': ", std::strerror(e)), kWriteHint);
-  }
-  std::FILE* raw = f.release();
-  const bool had_error = std::ferror(raw) != 0;
-  if (std::fclose(raw) != 0 || had_error) throw IoError(concat("failed to finish writing '", path, "'"), kWriteHint);
-}
-
-std::string csv_path_for(const std::string& png_path) {
-  return std::filesystem::path(png_path).replace_extension(".csv").string();
-}
-
-/// Shortest round-trip decimal; "nan", "inf", "-inf" for non-finite values.
-std::string shortest(double v) {
-  if (std::isnan(v)) return "nan";
-  if (std::isinf(v)) return v > 0 ? "inf" : "-inf";
-  std::array<char, 64> buf{};
-  const auto res = std::to_chars(buf.data(), buf.data() + buf.size(), v);
-  return std::string(buf.data(), res.ptr);
-}
-
-std::string format_number(double v, std::chars_format fmt, int precision) {
-  std::array<char, 64> buf{};
-  const auto res = std::to_chars(buf.data(), buf.data() + buf.size(), v, fmt, precision);
-  return std::string(buf.data(), res.ptr);
-}
-
-/// Keeps valid UTF-8 (cairo rejects invalid strings), maps control characters to spaces and invalid bytes to '?'.
-std::string sanitize_text(const std::string& s) {
-  std::string out;
-  out.reserve(s.size());
-  size_t i = 0;
-  while (i < s.size()) {
-    const auto b = static_cast<unsigned char>(s[i]);
-    if (b < 0x80) {
-      out.push_back(b < 0x20 || b == 0x7F ? ' ' : static_cast<char>(b));
-      ++i;
-      continue;
-    }
-    size_t len = 0;
-    uint32_t cp = 0;
-    if ((b & 0xE0) == 0xC0) {
-      len = 2;
-      cp = b & 0x1F;
-    } else if ((b & 0xF0) == 0xE0) {
-      len = 3;
-      cp = b & 0x0F;
-    } else if ((b & 0xF8) == 0xF0) {
-      len = 4;
-      cp = b & 0x07;
-    }
-    bool ok = len > 0 && i + len <= s.size();
-    for (size_t k = 1; ok && k < len; ++k) {
-      const auto cb = static_cast<unsigned char>(s[i + k]);
-      ok = (cb & 0xC0) == 0x80;
-      cp = (cp << 6) | (cb & 0x3F);
-    }
-    const uint32_t min_cp = len == 2 ? 0x80 : len == 3 ? 0x800 : 0x10000;
-    ok = ok && cp >= min_cp && cp <= 0x10FFFF && !(cp >= 0xD800 && cp <= 0xDFFF);
-    if (ok) {
-      out.append(s, i, len);
-      i += len;
-    } else {
-      out.push_back('?');
-      ++i;
-    }
-  }
-  return out;
-}
-
-void set_font(cairo_t* cr, double size, bool bold) {
-  cairo_select_font_face(cr, kFontFamily, CAIRO_FONT_SLANT_NORMAL,
-                         bold ? CAIRO_FONT_WEIGHT_BOLD : CAIRO_FONT_WEIGHT_NORMAL);
-  cairo_set_font_size(cr, size);
-}
-
-enum class Align { kLeft, kCenter, kRight };
-
-/// Draws `s` with its vertical centre at y_mid; x is the left edge, centre or right edge per `align`.
-void draw_text(cairo_t* cr, const std::string& s, double x, double y_mid, Align align) {
-  if (s.empty()) return;
-  const std::string t = sanitize_text(s);
-  cairo_text_extents_t e;
-  cairo_text_extents(cr, t.c_str(), &e);
-  cairo_font_extents_t fe;
-  cairo_font_extents(cr, &fe);
-  const double x0 = align == Align::kLeft ? x : align == Align::kCenter ? x - e.x_advance / 2.0 : x - e.x_advance;
-  cairo_move_to(cr, x0, y_mid + (fe.ascent - fe.descent) / 2.0);
-  cairo_show_text(cr, t.c_str());
-}
-
-/// Text rotated by −90° (reading bottom to top), centred on (x, y).
-void draw_vertical_text(cairo_t* cr, const std::string& s, double x, double y) {
-  if (s.empty()) return;
-  cairo_save(cr);
-  cairo_translate(cr, x, y);
-  cairo_rotate(cr, -kPi / 2.0);
-  draw_text(cr, s, 0.0, 0.0, Align::kCenter);
-  cairo_restore(cr);
-}
-
-SurfacePtr make_surface(int w, int h, const char* who) {
-  SurfacePtr s(cairo_image_surface_create(CAIRO_FORMAT_RGB24, w, h));
-  const cairo_status_t st = cairo_surface_status(s.get());
-  if (st != CAIRO_STATUS_SUCCESS) {
-    throw Error(concat(who, ": cannot create a ", w, "x", h, " cairo surface: ", cairo_status_to_string(st)));
-  }
-  return s;
-}
-
-ContextPtr make_context(cairo_surface_t* s, const char* who) {
-  ContextPtr cr(cairo_create(s));
-  const cairo_status_t st = cairo_status(cr.get());
-  if (st != CAIRO_STATUS_SUCCESS) {
-    throw Error(concat(who, ": cannot create a cairo context: ", cairo_status_to_string(st)));
-  }
-  return cr;
-}
-
-void check_context(cairo_t* cr, const char* who) {
-  const cairo_status_t st = cairo_status(cr);
-  if (st != CAIRO_STATUS_SUCCESS) throw Error(concat(who, ": drawing failed: ", cairo_status_to_string(st)));
-}
-
-cairo_status_t png_write_callback(void* closure, const unsigned char* data, unsigned int length) {
-  auto* f = static_cast<std::FILE*>(closure);
-  return std::fwrite(data, 1, length, f) == length ? CAIRO_STATUS_SUCCESS : CAIRO_STATUS_WRITE_ERROR;
-}
-
-void save_png(cairo_surface_t* s, const std::string& path) {
-  cairo_surface_flush(s);
-  const cairo_status_t sst = cairo_surface_status(s);
-  if (sst != CAIRO_STATUS_SUCCESS) {
-    throw Error(concat("cannot write PNG '", path, "': surface in error state: ", cairo_status_to_string(sst)));
-  }
-  FilePtr f = open_for_write(path);
-  const cairo_status_t st = cairo_surface_write_to_png_stream(s, png_write_callback, f.get());
-  if (st != CAIRO_STATUS_SUCCESS) {
-    throw IoError(concat("failed to write PNG '", path, "': ", cairo_status_to_string(st)), kWriteHint);
-  }
-  std::FILE* raw = f.release();
-  const bool had_error = std::ferror(raw) != 0;
-  if (std::fclose(raw) != 0 || had_error) throw IoError(concat("failed to finish writing '", path, "'"), kWriteHint);
-}
 
 // ---------------------------------------------------------------------------------------------------------------
 // Colours, ticks and the plot frame.
@@ -219,17 +39,6 @@ constexpr std::array<std::array<double, 3>, 9> kViridis = {{{0.267004, 0.004874,
                                                             {0.266941, 0.748751, 0.440573},
                                                             {0.993248, 0.906157, 0.143936}}};
 
-constexpr std::array<std::array<double, 3>, 10> kCategory = {{{0.122, 0.467, 0.706},
-                                                              {1.000, 0.498, 0.055},
-                                                              {0.173, 0.627, 0.173},
-                                                              {0.839, 0.153, 0.157},
-                                                              {0.580, 0.404, 0.741},
-                                                              {0.549, 0.337, 0.294},
-                                                              {0.890, 0.467, 0.761},
-                                                              {0.498, 0.498, 0.498},
-                                                              {0.737, 0.741, 0.133},
-                                                              {0.090, 0.745, 0.812}}};
-
 uint32_t pack_rgb(const double rgb[3]) {
   uint32_t out = 0;
   for (int c = 0; c < 3; ++c) {
@@ -237,15 +46,6 @@ uint32_t pack_rgb(const double rgb[3]) {
     out = (out << 8) | static_cast<uint32_t>(std::lround(v * 255.0));
   }
   return out;
-}
-
-/// A "nice" number near x: 1, 2 or 5 times a power of ten.
-double nice_step(double x) {
-  const double e = std::floor(std::log10(x));
-  const double p = std::pow(10.0, e);
-  const double f = x / p;
-  const double nf = f < 1.5 ? 1.0 : f < 3.0 ? 2.0 : f < 7.0 ? 5.0 : 10.0;
-  return nf * p;
 }
 
 struct Ticks {
@@ -257,7 +57,7 @@ struct Ticks {
 Ticks inner_ticks(double lo, double hi) {
   Ticks t;
   if (!(hi > lo) || !std::isfinite(hi - lo)) return t;
-  const double step = nice_step((hi - lo) / 5.0);
+  const double step = nice_number((hi - lo) / 5.0, true);
   const int step_exp = static_cast<int>(std::floor(std::log10(step) + 1e-9));
   const double big = std::max(std::fabs(lo), std::fabs(hi));
   const bool scientific = step_exp < -5 || big >= 1e6;
@@ -591,7 +391,7 @@ void write_scatter_png(const std::string& path, const std::vector<double>& x, co
       if (!std::isfinite(c)) {
         rgb[0] = rgb[1] = rgb[2] = kMissingGrey;
       } else if (style.categorical) {
-        const auto& col = kCategory[category_rank.at(std::llround(c)) % kCategory.size()];
+        const auto& col = kCategoryColours[category_rank.at(std::llround(c)) % kCategoryColours.size()];
         for (int k = 0; k < 3; ++k) rgb[k] = col[static_cast<size_t>(k)];
       } else {
         colour_map_viridis((c - c_lo) / (c_hi - c_lo), rgb);
@@ -630,7 +430,7 @@ void write_scatter_png(const std::string& path, const std::vector<double>& x, co
         draw_text(cr, concat("+", category_rank.size() - kMaxListed, " more"), L::kRightWithBar + 12.0, y, Align::kLeft);
         break;
       }
-      const auto& col = kCategory[kv.second % kCategory.size()];
+      const auto& col = kCategoryColours[kv.second % kCategoryColours.size()];
       cairo_set_source_rgb(cr, col[0], col[1], col[2]);
       cairo_new_sub_path(cr);
       cairo_arc(cr, L::kRightWithBar + 18.0, y, 4.5, 0.0, 2.0 * kPi);

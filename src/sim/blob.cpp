@@ -2,6 +2,7 @@
 // Brownian blob generator (datasets.md §10): exact OU centroid and bends, diffusing orientation, separable Gaussian
 // PSF, Poisson + Gaussian camera noise, normalisation by the 99.9th percentile of the training frames.
 #include "latdyn/sim/blob.hpp"
+#include "latdyn/sim/normal_stream.hpp"
 
 #include <ATen/Parallel.h>
 
@@ -16,32 +17,6 @@ namespace latdyn::sim {
 namespace {
 
 constexpr double kPi = 3.14159265358979323846;
-
-/// Standard normal draws by the polar method (deterministic across platforms, unlike std::normal_distribution).
-class NormalStream final {
- public:
-  explicit NormalStream(std::mt19937_64& rng) : rng_(rng) {}
-  double operator()() {
-    if (has_cached_) {
-      has_cached_ = false;
-      return cached_;
-    }
-    double u, v, s;
-    do {
-      u = 2.0 * unit_double(rng_()) - 1.0;
-      v = 2.0 * unit_double(rng_()) - 1.0;
-      s = u * u + v * v;
-    } while (s >= 1.0 || s == 0.0);
-    const double f = std::sqrt(-2.0 * std::log(s) / s);
-    cached_ = v * f, has_cached_ = true;
-    return u * f;
-  }
-
- private:
-  std::mt19937_64& rng_;
-  double cached_ = 0.0;
-  bool has_cached_ = false;
-};
 
 /// 1/k for the inversion search of poisson_draw (multiplications instead of divisions).
 const std::vector<double>& reciprocals() {

@@ -2,6 +2,7 @@
 // Brownian sprites generator (datasets.md §9): reflecting discrete Gaussian walk on the position (and scale)
 // lattice, heart sprite rendered by pixel-centre rule or 4 x 4 coverage; plain loops, one frame at a time.
 #include "latdyn/sim/sprites.hpp"
+#include "latdyn/sim/normal_stream.hpp"
 
 #include <ATen/Parallel.h>
 
@@ -15,32 +16,6 @@
 
 namespace latdyn::sim {
 namespace {
-
-/// Standard normal draws by the polar method (deterministic across platforms, unlike std::normal_distribution).
-class NormalStream final {
- public:
-  explicit NormalStream(std::mt19937_64& rng) : rng_(rng) {}
-  double operator()() {
-    if (has_cached_) {
-      has_cached_ = false;
-      return cached_;
-    }
-    double u, v, s;
-    do {
-      u = 2.0 * unit_double(rng_()) - 1.0;
-      v = 2.0 * unit_double(rng_()) - 1.0;
-      s = u * u + v * v;
-    } while (s >= 1.0 || s == 0.0);
-    const double f = std::sqrt(-2.0 * std::log(s) / s);
-    cached_ = v * f, has_cached_ = true;
-    return u * f;
-  }
-
- private:
-  std::mt19937_64& rng_;
-  double cached_ = 0.0;
-  bool has_cached_ = false;
-};
 
 // Square and ellipse have the heart's area (about 3.61 sprite units^2, 231 px^2 at scale 1).
 constexpr double kSquareHalf = 0.95, kEllipseA = 1.25, kEllipseB = 0.92;

@@ -2,6 +2,7 @@
 // Three-well generator (datasets.md §8): DynAE's official trajectory read from .npy, or Euler–Maruyama on the
 // fitted surrogate potential (§8.2); observation (x, y + x^2).
 #include "latdyn/sim/three_well.hpp"
+#include "latdyn/sim/normal_stream.hpp"
 
 #include <cmath>
 #include <filesystem>
@@ -33,32 +34,6 @@ const Centres& centres() {
   static const Centres c;
   return c;
 }
-
-/// Standard normal draws by the polar method (deterministic across platforms, unlike std::normal_distribution).
-class NormalStream final {
- public:
-  explicit NormalStream(uint64_t seed) : rng_(seed) {}
-  double operator()() {
-    if (has_cached_) {
-      has_cached_ = false;
-      return cached_;
-    }
-    double u, v, s;
-    do {
-      u = 2.0 * unit_double(rng_()) - 1.0;
-      v = 2.0 * unit_double(rng_()) - 1.0;
-      s = u * u + v * v;
-    } while (s >= 1.0 || s == 0.0);
-    const double f = std::sqrt(-2.0 * std::log(s) / s);
-    cached_ = v * f, has_cached_ = true;
-    return u * f;
-  }
-
- private:
-  std::mt19937_64 rng_;
-  double cached_ = 0.0;
-  bool has_cached_ = false;
-};
 
 /// A relative data_dir is tried from the working directory, then from the repository root of this source file
 /// (__FILE__ is <root>/src/sim/three_well.cpp in CMake builds), so the default works from the root and from build/.
@@ -168,7 +143,8 @@ int64_t three_well_sector(double x, double y) {
 }
 
 ThreeWellPath simulate_three_well(const ThreeWellOptions& o, uint64_t seed) {
-  NormalStream normal(derive_seed(seed, "three_well"));
+  std::mt19937_64 rng(derive_seed(seed, "three_well"));
+  NormalStream normal(rng);
   const double h = o.dt / static_cast<double>(o.save_every), d = o.diffusion;
   const double noise = std::sqrt(2.0 * d * h);
   ThreeWellPath p;

@@ -3,7 +3,6 @@
 // independent GIF/LZW decoder written here, hstack, CSV side output, and error types.
 #include "latdyn/eval/image.hpp"
 
-#include <cairo.h>
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -18,12 +17,15 @@
 #include <vector>
 
 #include "latdyn/core/error.hpp"
+#include "support.hpp"
 
 namespace {
 
 using latdyn::eval::GridLayout;
 using latdyn::eval::Image;
 using latdyn::eval::Series;
+using latdyn::test::png_pixel;
+using latdyn::test::png_size;
 
 std::string tmp_path(const std::string& name) { return ::testing::TempDir() + "latdyn_test_image_" + name; }
 
@@ -49,31 +51,6 @@ Image noise(int64_t c, int64_t h, int64_t w, std::mt19937& rng, int levels) {
 std::vector<uint8_t> read_bytes(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   return std::vector<uint8_t>(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-}
-
-/// Reads a PNG back with cairo; returns {width, height}, or {-1, -1} on failure.
-std::pair<int, int> png_size(const std::string& path) {
-  cairo_surface_t* s = cairo_image_surface_create_from_png(path.c_str());
-  std::pair<int, int> out{-1, -1};
-  if (cairo_surface_status(s) == CAIRO_STATUS_SUCCESS) {
-    out = {cairo_image_surface_get_width(s), cairo_image_surface_get_height(s)};
-  }
-  cairo_surface_destroy(s);
-  return out;
-}
-
-/// Pixel (x, y) of a PNG as 0xRRGGBB (alpha dropped), or -1.
-int64_t png_pixel(const std::string& path, int x, int y) {
-  cairo_surface_t* s = cairo_image_surface_create_from_png(path.c_str());
-  int64_t out = -1;
-  if (cairo_surface_status(s) == CAIRO_STATUS_SUCCESS) {
-    cairo_surface_flush(s);
-    const unsigned char* data = cairo_image_surface_get_data(s);
-    const int stride = cairo_image_surface_get_stride(s);
-    out = reinterpret_cast<const uint32_t*>(data + y * stride)[x] & 0xFFFFFFu;
-  }
-  cairo_surface_destroy(s);
-  return out;
 }
 
 // ------------------------------------------------------------------------------------------------

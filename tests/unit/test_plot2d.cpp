@@ -3,7 +3,6 @@
 // beside them, deterministic subsampling, overlays, and DataError/IoError on bad input.
 #include "latdyn/eval/plot2d.hpp"
 
-#include <cairo.h>
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -16,38 +15,18 @@
 #include <vector>
 
 #include "latdyn/core/error.hpp"
+#include "support.hpp"
 
 namespace {
 
 using latdyn::eval::HeatmapStyle;
 using latdyn::eval::Plot2dLayout;
 using latdyn::eval::ScatterStyle;
+using latdyn::test::png_pixel;
+using latdyn::test::png_size;
 namespace ev = latdyn::eval;
 
 std::string tmp_path(const std::string& name) { return ::testing::TempDir() + "latdyn_test_plot2d_" + name; }
-
-std::pair<int, int> png_size(const std::string& path) {
-  cairo_surface_t* s = cairo_image_surface_create_from_png(path.c_str());
-  std::pair<int, int> out{-1, -1};
-  if (cairo_surface_status(s) == CAIRO_STATUS_SUCCESS) {
-    out = {cairo_image_surface_get_width(s), cairo_image_surface_get_height(s)};
-  }
-  cairo_surface_destroy(s);
-  return out;
-}
-
-int64_t png_pixel(const std::string& path, int x, int y) {
-  cairo_surface_t* s = cairo_image_surface_create_from_png(path.c_str());
-  int64_t out = -1;
-  if (cairo_surface_status(s) == CAIRO_STATUS_SUCCESS) {
-    cairo_surface_flush(s);
-    const unsigned char* data = cairo_image_surface_get_data(s);
-    const int stride = cairo_image_surface_get_stride(s);
-    out = reinterpret_cast<const uint32_t*>(data + y * stride)[x] & 0xFFFFFFu;
-  }
-  cairo_surface_destroy(s);
-  return out;
-}
 
 std::string read_text(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
