@@ -248,12 +248,8 @@ data::Dataset Blob::generate() const {
   ds.truth["orientation"] = from(mo.orientation, {1, m});
   if (nk > 0) ds.truth["bends"] = from(mo.bends, {1, m, nk});
   ds.params["n_999"] = at::full({1}, n_999, at::kDouble);
-  ds.header.generator = "blob";
-  ds.header.generator_version = 1;
-  ds.header.options = options();
+  ds.header = generated_header("blob", options(), o_.seed);
   ds.header.options["n_999"] = n_999;
-  ds.header.seed = o_.seed;
-  ds.header.latdyn_version = kVersion;
   return ds;
 }
 

@@ -162,11 +162,7 @@ data::Dataset Pendulum::generate() const {
   ds.params["omega0"] = omega0;
   for (auto kv : {std::make_pair("g", o_.g), std::make_pair("l", o_.l), std::make_pair("m", o_.m), std::make_pair("b", o_.b)})
     ds.params[kv.first] = at::full({n}, kv.second, at::kDouble);
-  ds.header.generator = "pendulum";
-  ds.header.generator_version = 1;
-  ds.header.options = options();
-  ds.header.seed = o_.seed;
-  ds.header.latdyn_version = kVersion;
+  ds.header = generated_header("pendulum", options(), o_.seed);
   return ds;
 }
 

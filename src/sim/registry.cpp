@@ -1,11 +1,23 @@
 // SPDX-License-Identifier: MIT
 // Built-in simulators, registered explicitly on first use (no static self-registration).
 #include "latdyn/sim/blob.hpp"
+#include "latdyn/core/version.hpp"
 #include "latdyn/sim/pendulum.hpp"
 #include "latdyn/sim/sprites.hpp"
 #include "latdyn/sim/three_well.hpp"
 
 namespace latdyn::sim {
+
+data::DatasetHeader generated_header(const std::string& generator, const json& options, uint64_t seed,
+                                     int64_t generator_version) {
+  data::DatasetHeader h;
+  h.generator = generator;
+  h.generator_version = generator_version;
+  h.options = options;
+  h.seed = seed;
+  h.latdyn_version = kVersion;
+  return h;
+}
 
 const SimulatorRegistry& simulators() {
   static const SimulatorRegistry reg = [] {

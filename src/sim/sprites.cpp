@@ -222,12 +222,8 @@ data::Dataset Sprites::generate() const {
   ds.truth["scale"] = scale;
   ds.truth["diffusion_normalised"] = dnorm;
   ds.params["step_variance"] = at::tensor(var, at::kDouble).reshape({1, na});
-  ds.header.generator = o_.type();
-  ds.header.generator_version = 1;
-  ds.header.options = options();
+  ds.header = generated_header(o_.type(), options(), o_.seed);
   ds.header.options["step_variance"] = var;  // v_a of truth/diffusion_normalised (derived)
-  ds.header.seed = o_.seed;
-  ds.header.latdyn_version = kVersion;
   return ds;
 }
 

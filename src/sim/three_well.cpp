@@ -218,11 +218,7 @@ data::Dataset ThreeWell::generate() const {
   ds.split = at::zeros({1}, at::kByte);  // one trajectory, train
   ds.truth["xy"] = xy;
   ds.truth["well"] = well;
-  ds.header.generator = "three_well";
-  ds.header.generator_version = 1;
-  ds.header.options = options();
-  ds.header.seed = o_.seed;
-  ds.header.latdyn_version = kVersion;
+  ds.header = generated_header("three_well", options(), o_.seed);
   return ds;
 }
 

@@ -17,6 +17,10 @@ class Simulator {
   virtual data::Dataset generate() const = 0;
 };
 
+/// Header of a generated dataset: generator name and version, every resolved option, base seed, latdyn version.
+data::DatasetHeader generated_header(const std::string& generator, const json& options, uint64_t seed,
+                                     int64_t generator_version = 1);
+
 using SimulatorRegistry = Registry<std::unique_ptr<Simulator>>;
 /// The registry with the built-in simulators (registered explicitly on first use).
 const SimulatorRegistry& simulators();
