@@ -68,8 +68,8 @@ json evaluate_representation(models::PairAutoencoder& model, const data::Dataset
 
   // Latent trajectory of every frame, and of the first frames of the held-out pairs.
   at::Tensor z_all = model.encode(ds.y.flatten(0, 1)).to(at::kDouble);  // [N*T, d]
-  auto [rows, steps] = model.pair_positions(model.test_pairs());
-  at::Tensor z_test = model.encode(train.y.index({rows, steps})).to(at::kDouble);
+  auto [rows, steps] = model.pair_positions(model.test_pairs());  // rows of the training split
+  at::Tensor z_test = z_all.view({ds.size(), ds.steps(), d}).index({ds.indices(data::Split::kTrain).index_select(0, rows), steps});
 
   json metrics = {{"heldout_losses", heldout_losses(model, seed)}};
   const std::string truth = ev.value("truth", std::string());
@@ -149,13 +149,12 @@ json evaluate_representation(models::PairAutoencoder& model, const data::Dataset
       for (int64_t j = 0; j < std::min<int64_t>(y_all.size(1), 3); ++j)
         write_scatter_png((fs::path(plots) / concat("latent_by_", truth, j, ".png")).string(), zx, zy, column(y_all, j),
                           concat("latent coloured by ", truth, "[", j, "]"), "z1", "z2", concat(truth, "[", j, "]"), st);
-    for (const char* cat : {"well"})
-      if (ds.truth.count(cat)) {
-        ScatterStyle sc = st;
-        sc.categorical = true;
-        write_scatter_png((fs::path(plots) / concat("latent_by_", cat, ".png")).string(), zx, zy,
-                          column(frame_rows(ds.truth.at(cat)), 0), concat("latent coloured by ", cat), "z1", "z2", cat, sc);
-      }
+    if (ds.truth.count("well")) {  // categorical ground truth (three-well sectors)
+      ScatterStyle sc = st;
+      sc.categorical = true;
+      write_scatter_png((fs::path(plots) / "latent_by_well.png").string(), zx, zy, column(frame_rows(ds.truth.at("well")), 0),
+                        "latent coloured by well", "z1", "z2", "well", sc);
+    }
     HeatmapStyle hs;
     hs.filled_contours = true, hs.equal_aspect = true;
     const double x0 = fe.x_edges[0].item<double>(), x1 = fe.x_edges[-1].item<double>();

@@ -96,7 +96,7 @@ at::Tensor Dynae::prior_moves(const at::Tensor& z0, at::Generator gen) {
     at::Tensor xi = at::randn(z.sizes(), gen, at::TensorOptions().dtype(at::kFloat)).to(z.device(), z.scalar_type());
     if (opt_.regulariser_diffusion == "constant") {
       torch::NoGradGuard no_grad;
-      at::Tensor f = opt_.force_param == "mlp" ? force(z) : force(z).detach();
+      at::Tensor f = force(z).detach();  // the gradient parameterisation builds a graph even here
       z = z + f + std::sqrt(2.0) * xi;
     } else {  // learned M (Q5): drift M f + div M, noise sqrt(2 M) xi
       torch::AutoGradMode enable(true);
@@ -143,16 +143,15 @@ LossTerms Dynae::loss_impl(const data::Batch& batch, const StepContext& ctx) {
   return out;
 }
 
-at::Tensor Dynae::bin_and_resample(const at::Tensor& pair_ids, const at::Tensor* weights_from, int64_t epoch,
-                                   std::vector<int64_t>* counts_out) {
+at::Tensor Dynae::bin_and_resample(const at::Tensor& pair_ids, int64_t epoch, std::vector<int64_t>* counts_out) {
   // Encoded current frames of the pairs, in chunks (the frames of image sets are gathered chunk by chunk).
   std::vector<at::Tensor> parts;
   for (int64_t i = 0; i < pair_ids.numel(); i += 4096)
     parts.push_back(encode(first_frames(pair_ids.slice(0, i, std::min(pair_ids.numel(), i + 4096)))));
   at::Tensor z = at::cat(parts);
   at::Generator gen = make_generator(seed(), "bins", static_cast<uint64_t>(epoch));
-  if (!weights_from) {
-    at::Tensor c = regular_space_centres(z, at::randperm(z.size(0), gen), opt_.min_dist, opt_.max_centres);
+  at::Tensor c = regular_space_centres(z, at::randperm(z.size(0), gen), opt_.min_dist, opt_.max_centres);
+  {
     torch::NoGradGuard no_grad;
     centres_.set_(c.to(centres_.device()));
   }
@@ -160,17 +159,15 @@ at::Tensor Dynae::bin_and_resample(const at::Tensor& pair_ids, const at::Tensor*
   const int64_t k = centres_.size(0);
   at::Tensor counts_t = at::bincount(labels, {}, k);
   std::vector<int64_t> counts(counts_t.data_ptr<int64_t>(), counts_t.data_ptr<int64_t>() + k);
+  check_bin_populations(counts, batch_size(), opt_.min_dist);
   if (counts_out) *counts_out = counts;
-  std::vector<int64_t> weights = counts;
-  if (weights_from) weights.assign(weights_from->data_ptr<int64_t>(), weights_from->data_ptr<int64_t>() + k);
-  else check_bin_populations(counts, batch_size(), opt_.min_dist);
-  return well_tempered_batches(labels, weights, batch_size(), opt_.bias_factor, gen);
+  return well_tempered_batches(labels, counts, batch_size(), opt_.bias_factor, gen);
 }
 
 std::optional<at::Tensor> Dynae::plan_epoch(int64_t epoch) {
   if (epoch == 0) return std::nullopt;  // warm-up: plain random minibatches (§6)
   std::vector<int64_t> counts;
-  at::Tensor batches = bin_and_resample(train_pairs(), nullptr, epoch, &counts);
+  at::Tensor batches = bin_and_resample(train_pairs(), epoch, &counts);
   int64_t kept = 0;
   for (int64_t c : counts) kept += c > batch_size() ? 1 : 0;
   log::info(concat("epoch ", epoch, ": ", counts.size(), " latent bins (", kept, " with more than ", batch_size(),

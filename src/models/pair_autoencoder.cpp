@@ -74,7 +74,7 @@ PairAutoencoder::PairAutoencoder(PairAeOptions o) : o_(std::move(o)) {
 void PairAutoencoder::bind_data(const data::Dataset& train, const data::Dataset& val, int64_t batch_size, uint64_t seed) {
   (void)val;  // the held-out pairs come from the training trajectories (dynae.md §5.1)
   TORCH_CHECK(train.frame_shape() == o_.frame_shape, "bind_data: frame shape mismatch");
-  y_ = train.y, t_ = train.t, batch_size_ = batch_size, seed_ = seed;
+  y_ = train.y, t_ = train.t, batch_size_ = batch_size, seed_ = seed, cached_epoch_ = -1;
   const int64_t n = train.size(), per = train.steps() - o_.lag;
   TORCH_CHECK(per > 0, "bind_data: trajectories shorter than the lag");
   at::Tensor rows = at::arange(n, at::kLong).repeat_interleave(per);
@@ -108,10 +108,14 @@ int64_t PairAutoencoder::active_steps() const {
   return epoch_batches_.numel() > 0 ? std::min(epoch_batches_.size(0), steps_per_epoch()) : steps_per_epoch();
 }
 
-at::Tensor PairAutoencoder::random_batches(int64_t epoch) const {
-  const int64_t spe = steps_per_epoch();
-  at::Tensor perm = at::randperm(train_ids_.numel(), make_generator(seed_, "pair_batches", static_cast<uint64_t>(epoch)));
-  return perm.slice(0, 0, spe * batch_size_).view({spe, batch_size_});
+const at::Tensor& PairAutoencoder::random_batches(int64_t epoch) {
+  if (epoch != cached_epoch_) {  // a pure function of (seed, epoch): resumed runs see the same batches
+    const int64_t spe = steps_per_epoch();
+    at::Tensor perm = at::randperm(train_ids_.numel(), make_generator(seed_, "pair_batches", static_cast<uint64_t>(epoch)));
+    cached_batches_ = perm.slice(0, 0, spe * batch_size_).view({spe, batch_size_});
+    cached_epoch_ = epoch;
+  }
+  return cached_batches_;
 }
 
 void PairAutoencoder::begin_epoch(int64_t epoch) {

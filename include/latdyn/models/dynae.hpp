@@ -46,9 +46,9 @@ class Dynae final : public PairAutoencoder, public OptimizerGroups {
   at::Tensor prior_nll(const at::Tensor& z0, const at::Tensor& z1);
   /// Bin centres of the most recent binning [K, d] (empty before epoch 1).
   const at::Tensor& centres() const { return centres_; }
-  /// Encodes the first frames of `pair_ids`, clusters and resamples them into one-bin batches (dynae.md §6).
-  at::Tensor bin_and_resample(const at::Tensor& pair_ids, const at::Tensor* weight_counts_from, int64_t epoch,
-                              std::vector<int64_t>* counts_out);
+  /// Encodes the first frames of `pair_ids`, clusters them (new centres) and resamples them into one-bin batches
+  /// (dynae.md §6); the bin populations go to counts_out.
+  at::Tensor bin_and_resample(const at::Tensor& pair_ids, int64_t epoch, std::vector<int64_t>* counts_out);
 
  private:
   LossTerms loss_impl(const data::Batch& batch, const StepContext& ctx) override;

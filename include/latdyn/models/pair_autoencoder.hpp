@@ -78,13 +78,16 @@ class PairAutoencoder : public LatentModel, public EpochSampler, public LatentEn
   at::Tensor epoch_batches_;
 
  private:
-  at::Tensor random_batches(int64_t epoch) const;
+  /// Random minibatches [steps_per_epoch, B] of train-pair positions for `epoch`, cached for the current epoch.
+  const at::Tensor& random_batches(int64_t epoch);
   at::Tensor y_, t_;                  // training split [N, T, ...], [N, T]
   at::Tensor pair_row_, pair_step_;   // [P] trajectory and first step of every pair
   at::Tensor train_ids_, test_ids_;   // pair ids
   int64_t batch_size_ = 0;
   uint64_t seed_ = 0;
   bool bound_ = false;
+  int64_t cached_epoch_ = -1;
+  at::Tensor cached_batches_;
 };
 
 }  // namespace latdyn::models
