@@ -8,19 +8,10 @@
 
 #include "latdyn/core/error.hpp"
 #include "latdyn/core/log.hpp"
+#include "latdyn/models/likelihood.hpp"
 #include "latdyn/nn/time_encoding.hpp"
 
 namespace latdyn::models {
-namespace {
-constexpr double kHalfLog2Pi = 0.91893853320467274178;
-/// sum over all elements of log N(x; m, s)
-at::Tensor gaussian_log_prob_sum(const at::Tensor& x, const at::Tensor& m, const at::Tensor& s) {
-  return (-0.5 * ((x - m) / s).pow(2) - torch::log(s) - kHalfLog2Pi).sum();
-}
-at::Tensor gaussian_log_prob_sum(const at::Tensor& x, const at::Tensor& m, double s) {
-  return (-0.5 / (s * s)) * (x - m).pow(2).sum() - static_cast<double>(x.numel()) * (std::log(s) + kHalfLog2Pi);
-}
-}  // namespace
 
 Ladid::Ladid(LadidOptions o) : options_(std::move(o)) {
   TORCH_CHECK(options_.channels > 0 && options_.resolution > 0 && options_.time_span > 0 && options_.loss_scale > 0,

@@ -7,6 +7,7 @@
 #include "latdyn/models/ae_baselines.hpp"
 #include "latdyn/models/dynae.hpp"
 #include "latdyn/models/ladid.hpp"
+#include "latdyn/models/ode_baselines.hpp"
 
 namespace latdyn::models {
 
@@ -24,6 +25,10 @@ const ModelRegistry& model_registry() {
                                             : "SDE-VAE baseline on frame pairs (Hasan et al. 2021; dynae.md 14.4)";
       r.add(name, what, [name](const json& j) { return std::make_shared<AeBaseline>(AeBaselineOptions::from_json(j, name)); });
     }
+    r.add("ode_rnn", "ODE-RNN forecaster baseline (Rubanova et al. 2019; baselines.md 3.2)",
+          [](const json& j) { return std::make_shared<OdeRnnModel>(OdeRnnModelOptions::from_json(j)); });
+    r.add("latent_ode", "Latent ODE baseline: backwards ODE-RNN encoder, dopri5 latent flow (Rubanova et al. 2019; baselines.md 3.3)",
+          [](const json& j) { return std::make_shared<LatentOde>(LatentOdeOptions::from_json(j)); });
     return r;
   }();
   return reg;
@@ -37,6 +42,7 @@ json resolve_model_options(const json& model, const data::Dataset& train, int64_
   if (type == "ladid") return resolve_ladid_options(model, train, batch_size);
   if (type == "dynae" || type == "beta_vae" || type == "swae" || type == "sde_vae")
     return resolve_pair_ae_options(model, train, batch_size);
+  if (type == "ode_rnn" || type == "latent_ode") return resolve_frame_codec_options(model, train);
   return model;
 }
 

@@ -51,6 +51,8 @@ TrainerOptions TrainerOptions::from_json(const json& j) {
   o.grad_clip = r.get("grad_clip", o.grad_clip);
   o.log_every = r.get("log_every", o.log_every);
   o.val_every_epochs = r.get("val_every_epochs", o.val_every_epochs);
+  o.select_by = r.get("select_by", o.select_by);
+  o.patience_epochs = r.get("patience_epochs", o.patience_epochs);
   o.ckpt_every_steps = r.get("ckpt_every_steps", o.ckpt_every_steps);
   o.keep_last = r.get("keep_last", o.keep_last);
   o.threads = r.get("threads", o.threads);
@@ -59,6 +61,8 @@ TrainerOptions TrainerOptions::from_json(const json& j) {
   r.finish();
   if (o.epochs < 1 || o.batch_size < 1 || o.val_batch_size < 1 || o.log_every < 1 || o.val_every_epochs < 1)
     r.throw_error("epochs, batch_size, val_batch_size, log_every and val_every_epochs must be >= 1", "");
+  r.check_choice("select_by", o.select_by, {"auto", "val_loss", "val_nmse", "val_nmse_first10"});
+  if (o.patience_epochs < 0) r.throw_error("patience_epochs must be >= 0", "0 switches early stopping off; baselines.md uses 20");
   if (o.lr <= 0) r.throw_error(concat("optimizer lr must be positive, got ", o.lr), "");
   if (o.device != "cpu" && o.device.rfind("cuda", 0) != 0)
     r.throw_error("unknown device '" + o.device + "'", "use \"cpu\" or \"cuda\" (\"cuda:1\" for a specific GPU)");
@@ -70,7 +74,8 @@ json TrainerOptions::to_json() const {
           {"val_batch_size", val_batch_size},
           {"optimizer", {{"type", "adamw"}, {"lr", lr}, {"weight_decay", weight_decay}, {"betas", {beta1, beta2}}, {"eps", eps}}},
           {"schedule", schedule.to_json()}, {"grad_clip", grad_clip}, {"log_every", log_every},
-          {"val_every_epochs", val_every_epochs}, {"ckpt_every_steps", ckpt_every_steps}, {"keep_last", keep_last},
+          {"val_every_epochs", val_every_epochs}, {"select_by", select_by}, {"patience_epochs", patience_epochs},
+          {"ckpt_every_steps", ckpt_every_steps}, {"keep_last", keep_last},
           {"threads", threads}, {"device", device}, {"progress", progress}};
 }
 
@@ -198,7 +203,9 @@ TrainResult Trainer::fit(bool resume) {
 
   int64_t step = 0;
   double elapsed_before = 0, best_val = std::numeric_limits<double>::infinity();
-  int64_t best_phase = -1;
+  int64_t best_phase = -1, best_epoch = -1;
+  const std::string select_key = o_.select_by == "auto" ? model_->selection_metric() : o_.select_by;
+  bool warned_selection = false, early_stopped = false;
   const std::string log_path = (fs::path(run_dir_) / "log.jsonl").string();
   if (resume) {
     remove_partial_checkpoints(run_dir_);
@@ -210,6 +217,7 @@ TrainResult Trainer::fit(bool resume) {
     schedule.load_state(st.at("schedule"));
     if (!st.at("best_val").is_null()) best_val = st.at("best_val").get<double>();
     best_phase = st.value("best_phase", int64_t{-1});
+    best_epoch = st.value("best_epoch", int64_t{-1});
     log::info(concat("resumed from ", *latest, " at step ", step));
     truncate_log_after(log_path, step);  // lines a killed session wrote after its last checkpoint are replayed
   }
@@ -222,7 +230,7 @@ TrainResult Trainer::fit(bool resume) {
   auto make_state = [&](double elapsed) {
     return json{{"step", step}, {"epoch", step / spe}, {"position", step % spe}, {"lr", schedule.lr(step)},
                 {"schedule", schedule.state()}, {"best_val", std::isfinite(best_val) ? json(best_val) : json(nullptr)},
-                {"best_phase", best_phase}, {"elapsed_s", elapsed}, {"seed", o_.seed}};
+                {"best_phase", best_phase}, {"best_epoch", best_epoch}, {"select_by", select_key}, {"elapsed_s", elapsed}, {"seed", o_.seed}};
   };
   auto save = [&](double elapsed) {
     save_checkpoint((fs::path(run_dir_) / "ckpt" / step_dir_name(step)).string(), *model_, &optimizer, make_state(elapsed));
@@ -325,17 +333,39 @@ TrainResult Trainer::fit(bool resume) {
       EpochInfo ei{epoch, step, phase, validate(epoch), elapsed, json::object()};
       for (auto& cb : callbacks_) cb->on_validation(*model_, ei);
       if (schedule.on_validation(ei.val_loss)) log::info(concat("lr reduced to ", schedule.lr(step), " (plateau)"));
-      if (phase != best_phase) best_val = std::numeric_limits<double>::infinity(), best_phase = phase;  // reset per phase
+      if (phase != best_phase)  // reset per phase
+        best_val = std::numeric_limits<double>::infinity(), best_phase = phase, best_epoch = epoch;
       json vline = {{"step", step}, {"epoch", epoch}, {"phase", phase}, {"val_loss", ei.val_loss}, {"time_s", elapsed}};
       for (auto it = ei.metrics.begin(); it != ei.metrics.end(); ++it) vline[it.key()] = it.value();
       append_line(log_path, vline.dump());
-      if (std::isfinite(ei.val_loss) && ei.val_loss < best_val) {
-        best_val = ei.val_loss;
+      double sel = ei.val_loss;
+      if (select_key != "val_loss" && !ei.metrics.contains(select_key) && o_.select_by == "auto") {
+        if (!warned_selection)
+          log::warn("best checkpoint selected by val_loss: validation produced no " + select_key +
+                    " (eval.context + eval.horizon exceed the trajectories)");
+        warned_selection = true;
+      } else if (select_key != "val_loss") {
+        if (!ei.metrics.contains(select_key))
+          throw ConfigError("trainer.select_by is '" + select_key + "' but validation produced no such metric",
+                            "the validation nMSE needs eval.context + eval.horizon <= the trajectory length; or set "
+                            "trainer.select_by to \"val_loss\"");
+        sel = ei.metrics.at(select_key).get<double>();
+      }
+      if (std::isfinite(sel) && sel < best_val) {
+        best_val = sel;
+        best_epoch = epoch;
         save_checkpoint((fs::path(run_dir_) / "ckpt" / concat("best_phase_", phase)).string(), *model_, nullptr, make_state(elapsed));
         if (!curriculum || phase == curriculum->n_phases() - 1)
           save_checkpoint((fs::path(run_dir_) / "ckpt" / "best").string(), *model_, nullptr, make_state(elapsed));
       }
       save(elapsed);
+      const bool final_phase = !curriculum || phase == curriculum->n_phases() - 1;
+      if (o_.patience_epochs > 0 && final_phase && epoch - best_epoch >= o_.patience_epochs && step < total) {
+        log::info(concat("early stop at epoch ", epoch, ": ", select_key, " has not improved for ", epoch - best_epoch,
+                         " epochs (trainer.patience_epochs ", o_.patience_epochs, "); best at epoch ", best_epoch));
+        early_stopped = true;
+        break;
+      }
     } else if (o_.ckpt_every_steps > 0 && step % o_.ckpt_every_steps == 0) {
       save(elapsed);
     }
@@ -350,7 +380,9 @@ TrainResult Trainer::fit(bool resume) {
   TrainResult res{status, step, last_loss, std::isfinite(best_val) ? best_val : std::nan(""), elapsed};
   write_text_atomic((fs::path(run_dir_) / "status.json").string(),
                     json{{"status", status}, {"steps", step}, {"final_loss", std::isfinite(last_loss) ? json(last_loss) : json(nullptr)},
-                         {"train_seconds", elapsed}}
+                         {"train_seconds", elapsed}, {"select_by", select_key}, {"best_epoch", best_epoch},
+                         {"best_value", std::isfinite(best_val) ? json(best_val) : json(nullptr)},
+                         {"early_stopped", early_stopped}}
                         .dump(2));
   return res;
 }

@@ -42,6 +42,8 @@ class LatentModel : public torch::nn::Module {
   virtual json hyperparams() const = 0;
   /// Context steps the model conditions on.
   virtual int64_t context_steps() const = 0;
+  /// Validation quantity that selects the best checkpoint under trainer.select_by = "auto".
+  virtual std::string selection_metric() const { return "val_loss"; }
 
  private:
   virtual LossTerms loss_impl(const data::Batch& batch, const StepContext& ctx) = 0;

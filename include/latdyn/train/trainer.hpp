@@ -23,6 +23,12 @@ struct TrainerOptions {
   double grad_clip = 0.0;  ///< max global gradient norm; 0 = off
   int64_t log_every = 10;
   int64_t val_every_epochs = 1;
+  /// Metric that picks the "best" checkpoint: val_loss, a validation metric (val_nmse, val_nmse_first10) or auto
+  /// (the model's own rule: val_loss for LaDID and DynAE, val_nmse for the latent-ODE baselines, baselines.md §1).
+  std::string select_by = "auto";
+  /// Stop when the selection metric has not improved for this many epochs (in the final curriculum phase); 0 = off.
+  /// baselines.md §1 "converged" budget: 20.
+  int64_t patience_epochs = 0;
   int64_t ckpt_every_steps = 0;  ///< also checkpoint every N steps (0: only at validations and the end)
   int64_t keep_last = 3;
   int64_t threads = 0;           ///< 0: hardware concurrency
@@ -37,7 +43,7 @@ struct TrainerOptions {
 struct TrainResult {
   std::string status;  ///< completed | stopped | diverged
   int64_t steps = 0;
-  double final_loss = 0, best_val_loss = 0, train_seconds = 0;
+  double final_loss = 0, best_val_loss = 0, train_seconds = 0;  ///< best_val_loss: best value of the selection metric
 };
 
 /// Trains `model` on `train` (validating on `val`) into run_dir. When `resume` the newest complete checkpoint is loaded

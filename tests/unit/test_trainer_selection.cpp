@@ -1,0 +1,86 @@
+// SPDX-License-Identifier: MIT
+// Trainer model selection and early stopping (baselines.md §1 "converged" budget) with a fake model whose
+// validation loss rises every epoch: best checkpoint at epoch 0, stop after patience_epochs, state in status.json.
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+
+#include <filesystem>
+
+#include "latdyn/core/error.hpp"
+#include "latdyn/core/fs_util.hpp"
+#include "latdyn/train/trainer.hpp"
+#include "support.hpp"
+
+using namespace latdyn;
+namespace fs = std::filesystem;
+
+namespace {
+class RisingValidation final : public models::LatentModel {
+ public:
+  explicit RisingValidation(std::string metric) : metric_(std::move(metric)) { w_ = register_parameter("w", at::ones({1})); }
+  json hyperparams() const override { return {{"type", "fake"}}; }
+  int64_t context_steps() const override { return 1; }
+  std::string selection_metric() const override { return metric_; }
+
+ private:
+  models::LossTerms loss_impl(const data::Batch&, const models::StepContext& ctx) override {
+    models::LossTerms lt;
+    lt.total = (w_ * w_).sum() + (ctx.training ? 0.0 : static_cast<double>(ctx.epoch));
+    return lt;
+  }
+  models::Prediction predict_impl(const data::Batch& c, const at::Tensor& q) override {
+    return {at::zeros({c.size(), q.size(1), 2}), at::Tensor(), at::Tensor()};
+  }
+  std::string metric_;
+  at::Tensor w_;
+};
+
+data::Dataset tiny_vectors(int64_t n) {
+  data::Dataset ds;
+  ds.y = at::rand({n, 4, 2});
+  ds.t = at::arange(4, at::kDouble).unsqueeze(0).repeat({n, 1});
+  ds.split = at::zeros({n}, at::kByte);
+  return ds;
+}
+
+train::TrainResult fit(const std::string& dir, const std::string& metric, const std::string& select_by, int64_t patience) {
+  fs::create_directories(dir);
+  write_text_atomic(dir + "/config.json", "{}");
+  train::TrainerOptions o;
+  o.epochs = 10, o.batch_size = 2, o.val_batch_size = 1, o.patience_epochs = patience, o.select_by = select_by;
+  o.progress = false, o.threads = 1, o.lr = 1e-2, o.schedule.type = "constant";
+  train::Trainer t(o, std::make_shared<RisingValidation>(metric), tiny_vectors(6), tiny_vectors(2), dir);
+  return t.fit(false);
+}
+}  // namespace
+
+TEST(TrainerSelection, EarlyStopAfterPatienceEpochs) {
+  const std::string dir = test::temp_dir("trainer_patience") + "/run";
+  train::TrainResult r = fit(dir, "val_loss", "auto", 2);
+  EXPECT_EQ(r.steps, 3 * 3);  // epochs 0, 1, 2 of 3 steps; epoch 2 is 2 epochs after the best (epoch 0)
+  json st = json::parse(read_text(dir + "/status.json"));
+  EXPECT_TRUE(st["early_stopped"].get<bool>());
+  EXPECT_EQ(st["best_epoch"], 0);
+  EXPECT_EQ(st["select_by"], "val_loss");
+  EXPECT_TRUE(fs::exists(dir + "/ckpt/best/DONE"));
+  // without patience the run goes the full 10 epochs
+  train::TrainResult full = fit(test::temp_dir("trainer_no_patience") + "/run", "val_loss", "auto", 0);
+  EXPECT_EQ(full.steps, 30);
+}
+
+TEST(TrainerSelection, MissingSelectionMetric) {
+  // auto: the model asks for val_nmse but no metrics callback produces it -> warn, select by val_loss
+  {
+    test::AllowWarnings allow;
+    const std::string dir = test::temp_dir("trainer_auto_fallback") + "/run";
+    fit(dir, "val_nmse", "auto", 0);
+    EXPECT_TRUE(fs::exists(dir + "/ckpt/best/DONE"));
+  }
+  // explicit: a clear configuration error
+  try {
+    fit(test::temp_dir("trainer_explicit") + "/run", "val_loss", "val_nmse", 0);
+    FAIL() << "expected ConfigError";
+  } catch (const ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("select_by"), std::string::npos) << e.what();
+  }
+}
