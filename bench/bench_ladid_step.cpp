@@ -18,29 +18,14 @@
 #include "latdyn/models/ladid.hpp"
 #include "latdyn/models/registry.hpp"
 #include "latdyn/train/trainer.hpp"
+#include "bench_stats.hpp"
 
 using namespace latdyn;
+using bench::Stats;
+using bench::stats_json;
+using bench::stats_of;
 
 namespace {
-struct Stats {
-  double median, q1, q3, min, max;
-  std::vector<double> times;
-};
-double quantile(std::vector<double> v, double p) {  // linear interpolation, as numpy.percentile
-  std::sort(v.begin(), v.end());
-  const double pos = p * static_cast<double>(v.size() - 1);
-  const size_t lo = static_cast<size_t>(pos);
-  const size_t hi = std::min(lo + 1, v.size() - 1);
-  return v[lo] + (pos - static_cast<double>(lo)) * (v[hi] - v[lo]);
-}
-Stats stats_of(const std::vector<double>& t) {
-  return {quantile(t, 0.5), quantile(t, 0.25), quantile(t, 0.75), *std::min_element(t.begin(), t.end()),
-          *std::max_element(t.begin(), t.end()), t};
-}
-json stats_json(const Stats& s) {
-  return {{"median_s", s.median}, {"q1_s", s.q1}, {"q3_s", s.q3}, {"min_s", s.min}, {"max_s", s.max}, {"times_s", s.times}};
-}
-
 // The C++ side: default LaDID resolved from a synthetic 400-trajectory training set (dt 0.06, 60 frames),
 // uniform random frames in [0,1] of the same shapes as the Python script's make_batch.
 Stats time_cpp(int64_t q, int64_t batch, int64_t res, int warmup, int repeats, int64_t* params) {

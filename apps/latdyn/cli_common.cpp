@@ -12,9 +12,9 @@
 
 namespace latdyn::cli {
 
-json load_config(const std::string& path, const std::vector<std::string>& sets) {
+json load_config(const std::string& path, const std::vector<std::string>& sets, const std::vector<std::string>& sections) {
   json cfg = read_json_file(path);
-  for (const auto& s : sets) apply_override(cfg, s);
+  for (const auto& s : sets) apply_override(cfg, s, sections);
   return cfg;
 }
 

@@ -9,7 +9,8 @@
 namespace latdyn::cli {
 
 /// Reads a JSON config (comments allowed) and applies each "section.key=value" override in order.
-json load_config(const std::string& path, const std::vector<std::string>& sets);
+json load_config(const std::string& path, const std::vector<std::string>& sets,
+                 const std::vector<std::string>& sections = {"data", "model", "trainer", "eval"});
 /// "1,2.5,3" -> {1, 2.5, 3}; ConfigError naming `flag` on bad numbers.
 std::vector<double> parse_doubles(const std::string& text, const std::string& flag);
 std::vector<int64_t> parse_ints(const std::string& text, const std::string& flag);

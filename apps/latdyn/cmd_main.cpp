@@ -25,6 +25,7 @@ int main_entry(int argc, char** argv) {
   PredictArgs pr;
   InfoArgs info;
   EncodeArgs enc;
+  CompareArgs cmp;
   add_simulate(app, sim);
   add_import(app, imp);
   add_train(app, tr);
@@ -32,6 +33,7 @@ int main_entry(int argc, char** argv) {
   add_predict(app, pr);
   add_info(app, info);
   add_encode(app, enc);
+  add_compare(app, cmp);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -46,6 +48,7 @@ int main_entry(int argc, char** argv) {
     if (app.got_subcommand("predict")) return run_predict(pr);
     if (app.got_subcommand("info")) return run_info(info);
     if (app.got_subcommand("encode")) return run_encode(enc);
+    if (app.got_subcommand("compare")) return run_compare(cmp);
   } catch (const Error& e) {
     std::fprintf(stderr, "error: %s\n", e.what());
     return e.exit_code();

@@ -32,6 +32,7 @@ struct PredictArgs {
 };
 struct EncodeArgs { std::string run_dir, data, npy, out, ckpt = "best"; };
 struct InfoArgs { std::string target; bool json = false; };
+struct CompareArgs { std::string config, out, models; std::vector<std::string> sets; int64_t predict_reps = 10; };
 
 void add_simulate(CLI::App& app, SimulateArgs& a);
 void add_import(CLI::App& app, ImportArgs& a);
@@ -40,6 +41,7 @@ void add_eval(CLI::App& app, EvalArgs& a);
 void add_predict(CLI::App& app, PredictArgs& a);
 void add_info(CLI::App& app, InfoArgs& a);
 void add_encode(CLI::App& app, EncodeArgs& a);
+void add_compare(CLI::App& app, CompareArgs& a);
 
 int run_simulate(const SimulateArgs& a);
 int run_import(const ImportArgs& a);
@@ -48,6 +50,7 @@ int run_eval(const EvalArgs& a);
 int run_predict(const PredictArgs& a);
 int run_info(const InfoArgs& a);
 int run_encode(const EncodeArgs& a);
+int run_compare(const CompareArgs& a);
 
 /// Whole CLI: parses argv and dispatches; maps latdyn errors to exit codes and prints "error: ..." to stderr.
 int main_entry(int argc, char** argv);

@@ -78,7 +78,7 @@ void ConfigReader::throw_error(const std::string& message, const std::string& hi
   throw ConfigError(message, hint);
 }
 
-void apply_override(json& config, const std::string& assignment) {
+void apply_override(json& config, const std::string& assignment, const std::vector<std::string>& sections) {
   auto eq = assignment.find('=');
   if (eq == std::string::npos || eq == 0)
     throw ConfigError("bad --set '" + assignment + "'", "use --set section.key=value, e.g. --set model.latent_dim=16");
@@ -94,13 +94,18 @@ void apply_override(json& config, const std::string& assignment) {
   std::string part;
   std::vector<std::string> parts;
   while (std::getline(ss, part, '.')) parts.push_back(part);
+  const bool known = !parts.empty() && std::find(sections.begin(), sections.end(), parts[0]) != sections.end();
+  if (parts.size() == 1 && known) {  // a whole top-level value, e.g. --set seeds=[0,1,2]
+    config[parts[0]] = value;
+    return;
+  }
   if (parts.size() < 2)
     throw ConfigError("bad --set key '" + path + "'", "name the section too, e.g. trainer.epochs or model.latent_dim");
-  static const std::vector<std::string> sections = {"data", "model", "trainer", "eval"};
-  if (std::find(sections.begin(), sections.end(), parts[0]) == sections.end()) {
-    std::string near = closest_name(parts[0], sections);
+  if (!known) {
+    std::string near = closest_name(parts[0], sections), list;
+    for (size_t i = 0; i < sections.size(); ++i) list += (i ? ", " : "") + sections[i];
     throw ConfigError("unknown config section '" + parts[0] + "' in --set " + path,
-                      (near.empty() ? std::string() : "did you mean '" + near + "'? ") + "sections: data, model, trainer, eval");
+                      (near.empty() ? std::string() : "did you mean '" + near + "'? ") + "sections: " + list);
   }
   for (size_t i = 0; i + 1 < parts.size(); ++i) {
     if (!node->contains(parts[i])) (*node)[parts[i]] = json::object();

@@ -10,6 +10,7 @@
 #include "latdyn/core/error.hpp"
 #include "latdyn/core/rng.hpp"
 #include "latdyn/core/version.hpp"
+#include "latdyn/sim/render_bar.hpp"
 #include "latdyn/sim/time_grid.hpp"
 
 namespace latdyn::sim {
@@ -97,23 +98,8 @@ PendulumPath integrate_pendulum(double theta0, double omega0, const std::vector<
 }
 
 void render_pendulum(double theta, int64_t res, int64_t bar_length, int64_t bar_width, float* out) {
-  const double px = res / 2.0, py = res / 2.0;
-  const double ux = std::sin(theta), uy = std::cos(theta);  // along the bar; theta = 0 hangs down (+y)
-  const double nx = std::cos(theta), ny = -std::sin(theta);
-  const double half_w = bar_width / 2.0, len = static_cast<double>(bar_length);
-  for (int64_t i = 0; i < res; ++i) {
-    for (int64_t j = 0; j < res; ++j) {
-      int inside = 0;
-      for (int a = 0; a < 4; ++a) {
-        for (int c = 0; c < 4; ++c) {
-          const double x = j + (c + 0.5) / 4.0 - px, y = i + (a + 0.5) / 4.0 - py;
-          const double s = x * ux + y * uy, r = x * nx + y * ny;
-          inside += (s >= 0 && s <= len && std::abs(r) <= half_w) ? 1 : 0;
-        }
-      }
-      out[i * res + j] = static_cast<float>(inside) / 16.0f;
-    }
-  }
+  // Bar from the pivot at the image centre (datasets.md §1.3), 4x4 coverage (§0.4).
+  render_bar(res / 2.0, res / 2.0, theta, static_cast<double>(bar_length), static_cast<double>(bar_width), res, out);
 }
 
 data::Dataset Pendulum::generate() const {

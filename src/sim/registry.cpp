@@ -1,10 +1,13 @@
 // SPDX-License-Identifier: MIT
 // Built-in simulators, registered explicitly on first use (no static self-registration).
 #include "latdyn/sim/blob.hpp"
+#include "latdyn/sim/bouncing_balls.hpp"
 #include "latdyn/core/version.hpp"
+#include "latdyn/sim/double_pendulum.hpp"
 #include "latdyn/sim/pendulum.hpp"
 #include "latdyn/sim/sprites.hpp"
 #include "latdyn/sim/three_well.hpp"
+#include "latdyn/sim/wave.hpp"
 
 namespace latdyn::sim {
 
@@ -24,6 +27,12 @@ const SimulatorRegistry& simulators() {
     SimulatorRegistry r("simulator");
     r.add("pendulum", "single pendulum video, theta'' = -(g/l) sin theta - (b/m) theta' (datasets.md §1)",
           [](const json& j) { return std::make_unique<Pendulum>(PendulumOptions::from_json(j)); });
+    r.add("double_pendulum", "double pendulum video, two bars from the centre, RK4 h = 1e-4 (datasets.md §2)",
+          [](const json& j) { return std::make_unique<DoublePendulum>(DoublePendulumOptions::from_json(j)); });
+    r.add("bouncing_balls", "3 bouncing balls in a box, MSVI recipe; profiles default, quick, msvi (datasets.md §3)",
+          [](const json& j) { return std::make_unique<BouncingBalls>(BouncingBallsOptions::from_json(j)); });
+    r.add("wave2d", "2-D wave equation with reflecting walls, exact modal solution (datasets.md §4)",
+          [](const json& j) { return std::make_unique<Wave2d>(WaveOptions::from_json(j)); });
     r.add("three_well", "DynAE three-well overdamped Langevin trajectory, observed as (x, y + x^2) (datasets.md §8)",
           [](const json& j) { return std::make_unique<ThreeWell>(ThreeWellOptions::from_json(j)); });
     r.add("sprites2d", "Brownian heart sprite on a 32x32 position lattice, 64x64 movie (datasets.md §9)",

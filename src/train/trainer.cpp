@@ -53,6 +53,7 @@ TrainerOptions TrainerOptions::from_json(const json& j) {
   o.val_every_epochs = r.get("val_every_epochs", o.val_every_epochs);
   o.select_by = r.get("select_by", o.select_by);
   o.patience_epochs = r.get("patience_epochs", o.patience_epochs);
+  o.max_seconds = r.get("max_seconds", o.max_seconds);
   o.ckpt_every_steps = r.get("ckpt_every_steps", o.ckpt_every_steps);
   o.keep_last = r.get("keep_last", o.keep_last);
   o.threads = r.get("threads", o.threads);
@@ -62,6 +63,7 @@ TrainerOptions TrainerOptions::from_json(const json& j) {
   if (o.epochs < 1 || o.batch_size < 1 || o.val_batch_size < 1 || o.log_every < 1 || o.val_every_epochs < 1)
     r.throw_error("epochs, batch_size, val_batch_size, log_every and val_every_epochs must be >= 1", "");
   r.check_choice("select_by", o.select_by, {"auto", "val_loss", "val_nmse", "val_nmse_first10"});
+  if (o.max_seconds < 0) r.throw_error("max_seconds must be >= 0", "0 = no wall-clock limit");
   if (o.patience_epochs < 0) r.throw_error("patience_epochs must be >= 0", "0 switches early stopping off; baselines.md uses 20");
   if (o.lr <= 0) r.throw_error(concat("optimizer lr must be positive, got ", o.lr), "");
   if (o.device != "cpu" && o.device.rfind("cuda", 0) != 0)
@@ -75,6 +77,7 @@ json TrainerOptions::to_json() const {
           {"optimizer", {{"type", "adamw"}, {"lr", lr}, {"weight_decay", weight_decay}, {"betas", {beta1, beta2}}, {"eps", eps}}},
           {"schedule", schedule.to_json()}, {"grad_clip", grad_clip}, {"log_every", log_every},
           {"val_every_epochs", val_every_epochs}, {"select_by", select_by}, {"patience_epochs", patience_epochs},
+          {"max_seconds", max_seconds},
           {"ckpt_every_steps", ckpt_every_steps}, {"keep_last", keep_last},
           {"threads", threads}, {"device", device}, {"progress", progress}};
 }
@@ -329,7 +332,9 @@ TrainResult Trainer::fit(bool resume) {
     for (auto& cb : callbacks_) stop = cb->on_step_end(info) || stop;
 
     const bool epoch_end = step % spe == 0;
-    if (epoch_end && (((epoch + 1) % o_.val_every_epochs == 0) || step == total)) {
+    // Wall-clock budget (baselines.md §1 budgets): validate and checkpoint where it runs out, then stop.
+    const bool out_of_time = o_.max_seconds > 0 && elapsed >= o_.max_seconds;
+    if ((epoch_end && (((epoch + 1) % o_.val_every_epochs == 0) || step == total)) || out_of_time) {
       EpochInfo ei{epoch, step, phase, validate(epoch), elapsed, json::object()};
       for (auto& cb : callbacks_) cb->on_validation(*model_, ei);
       if (schedule.on_validation(ei.val_loss)) log::info(concat("lr reduced to ", schedule.lr(step), " (plateau)"));
@@ -371,6 +376,10 @@ TrainResult Trainer::fit(bool resume) {
     }
     if (stop) {
       status = "stopped";
+      break;
+    }
+    if (out_of_time) {
+      log::info(concat("time budget of ", o_.max_seconds, " s reached at step ", step, " (trainer.max_seconds)"));
       break;
     }
   }

@@ -96,3 +96,53 @@ TEST(CliBaselines, LatentOdeTrainsAndResumesBitExact) {
   };
   EXPECT_EQ(last_loss(dir + "/full"), last_loss(dir + "/part"));
 }
+
+TEST(CliBaselines, CompareTrainsEvaluatesTimesAndResumes) {
+  const std::string dir = test::temp_dir("cli_compare");
+  json cfg = {
+      {"data", {{"path", dir + "/pend.h5"},
+                {"simulator", {{"type", "pendulum"}, {"n_trajectories", 16}, {"n_train", 8}, {"n_val", 4}, {"frames", 12}, {"seed", 7}}}}},
+      {"seeds", {0, 1}},
+      {"budget", {{"type", "steps"}, {"steps", 3}}},
+      {"trainer", {{"batch_size", 4}, {"val_batch_size", 2}, {"threads", 2}, {"progress", false},
+                   {"optimizer", {{"type", "adamw"}, {"lr", 1e-3}}}, {"schedule", {{"type", "constant"}}}}},
+      {"eval", {{"context", 4}, {"horizon", 8}}},
+      {"models", {{{"name", "ode_rnn"}, {"model", {{"type", "ode_rnn"}, {"enc_channels", 4}, {"dec_channels", 4}, {"token_dim", 16},
+                                                    {"hidden", 8}, {"context_len", 4}, {"max_len", 12}}}},
+                  {{"name", "rnn_wide"}, {"model", {{"type", "ode_rnn"}, {"enc_channels", 4}, {"dec_channels", 4}, {"token_dim", 16},
+                                                     {"hidden", 16}, {"context_len", 4}, {"max_len", 12}}}}}}};
+  const std::string cfg_path = dir + "/cmp.json";
+  write_text_atomic(cfg_path, cfg.dump(2));
+  const std::string out = dir + "/out";
+  Out c = run("compare --config " + cfg_path + " --out " + out + " --predict-reps 2");
+  ASSERT_EQ(c.code, 0) << c.text;
+  json table = json::parse(read_text(out + "/compare.json"));
+  ASSERT_EQ(table["models"].size(), 2u);
+  ASSERT_EQ(table["runs"].size(), 4u);
+  for (const auto& run_rec : table["runs"]) {
+    EXPECT_EQ(run_rec["steps"], 3);  // the budget: 3 gradient steps for every model and seed
+    EXPECT_GT(run_rec["prediction_time"]["median_s"].get<double>(), 0.0);
+    EXPECT_EQ(run_rec["prediction_time"]["reps"], 2);
+    EXPECT_EQ(run_rec["nmse_per_frame"].size(), 8u);
+  }
+  const auto& m0 = table["models"][0];
+  EXPECT_EQ(m0["nmse"]["n"], 2);
+  EXPECT_GT(m0["parameters"].get<int64_t>(), 0);
+  EXPECT_LT(m0["parameters"].get<int64_t>(), table["models"][1]["parameters"].get<int64_t>());
+  EXPECT_TRUE(table["sanity"].contains("copy_last_context_frame"));
+  EXPECT_TRUE(table["definitions"].contains("predict_ms_per_trajectory"));
+  const std::string md = read_text(out + "/compare.md");
+  EXPECT_NE(md.find("| rnn_wide"), std::string::npos) << md;
+  EXPECT_NE(md.find("3 gradient steps per run"), std::string::npos) << md;
+  // a second call finds the runs trained and only re-evaluates
+  Out again = run("compare --config " + cfg_path + " --out " + out + " --predict-reps 1 --models ode_rnn");
+  ASSERT_EQ(again.code, 0) << again.text;
+  EXPECT_NE(again.text.find("already trained"), std::string::npos) << again.text;
+  EXPECT_EQ(json::parse(read_text(out + "/compare.json"))["runs"][0]["nmse"], table["runs"][0]["nmse"]);
+  // a different budget into the same directory is refused; unknown model names too
+  Out budget = run("compare --config " + cfg_path + " --out " + out + " --set budget.steps=5");
+  EXPECT_EQ(budget.code, 2) << budget.text;
+  EXPECT_NE(budget.text.find("another --out"), std::string::npos) << budget.text;
+  Out unknown = run("compare --config " + cfg_path + " --out " + out + " --models ode_rn");
+  EXPECT_EQ(unknown.code, 2) << unknown.text;
+}

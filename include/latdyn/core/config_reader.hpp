@@ -85,6 +85,7 @@ class ConfigReader final {
 
 /// Applies "a.b.c=value" overrides (value parsed as JSON, else taken as a string). Unknown top-level sections
 /// are rejected; deeper unknown keys are caught later by the section readers.
-void apply_override(json& config, const std::string& assignment);
+void apply_override(json& config, const std::string& assignment,
+                    const std::vector<std::string>& sections = {"data", "model", "trainer", "eval"});
 
 }  // namespace latdyn

@@ -29,6 +29,8 @@ struct TrainerOptions {
   /// Stop when the selection metric has not improved for this many epochs (in the final curriculum phase); 0 = off.
   /// baselines.md §1 "converged" budget: 20.
   int64_t patience_epochs = 0;
+  /// Wall-clock training budget in seconds (summed over resumed sessions); validates and stops when reached. 0 = off.
+  double max_seconds = 0.0;
   int64_t ckpt_every_steps = 0;  ///< also checkpoint every N steps (0: only at validations and the end)
   int64_t keep_last = 3;
   int64_t threads = 0;           ///< 0: hardware concurrency
