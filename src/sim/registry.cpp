@@ -3,6 +3,9 @@
 #include "latdyn/sim/blob.hpp"
 #include "latdyn/sim/bouncing_balls.hpp"
 #include "latdyn/core/version.hpp"
+#include "latdyn/sim/lambda_omega.hpp"
+#include "latdyn/sim/lbm_cylinder.hpp"
+#include "latdyn/sim/navier_stokes.hpp"
 #include "latdyn/sim/double_pendulum.hpp"
 #include "latdyn/sim/pendulum.hpp"
 #include "latdyn/sim/sprites.hpp"
@@ -41,6 +44,12 @@ const SimulatorRegistry& simulators() {
           [](const json& j) { return std::make_unique<Sprites>(SpritesOptions::from_json(j, 3)); });
     r.add("blob", "Brownian 8-bead blob fluorescence movie with Poisson + Gaussian camera noise (datasets.md §10)",
           [](const json& j) { return std::make_unique<Blob>(BlobOptions::from_json(j)); });
+    r.add("lambda_omega", "reaction-diffusion lambda-omega spiral waves, 128x128 RK4, 64x64 u observed (datasets.md §5)",
+          [](const json& j) { return std::make_unique<LambdaOmega>(LambdaOmegaOptions::from_json(j)); });
+    r.add("navier_stokes", "2-D Navier-Stokes vorticity on the torus, FNO forcing and GRF start, pseudo-spectral (datasets.md §6)",
+          [](const json& j) { return std::make_unique<NavierStokes>(NavierStokesOptions::from_json(j)); });
+    r.add("cylinder_lbm", "flow past a cylinder at Re 100/250/500, D2Q9 lattice Boltzmann, vorticity windows (datasets.md §7)",
+          [](const json& j) { return std::make_unique<CylinderLbm>(CylinderLbmOptions::from_json(j)); });
     return r;
   }();
   return reg;
