@@ -103,15 +103,14 @@ const json* metric(const json& metrics, const std::string& name, const std::stri
 }
 
 // Median over `reps` repetitions of predicting every test trajectory's horizon in one batch (baselines.md §7.5).
-json time_prediction(const std::string& run_dir, const std::string& ckpt, const data::Dataset& test, int64_t context,
-                     int64_t horizon, int64_t reps) {
-  auto model = load_run_model(run_dir, ckpt);
+json time_prediction(models::LatentModel& model, const data::Dataset& test, int64_t context, int64_t horizon,
+                     int64_t reps) {
   torch::NoGradGuard ng;
-  rollout(*model, test, context, horizon, test.size());  // warm-up
+  rollout(model, test, context, horizon, test.size());  // warm-up
   std::vector<double> secs;
   for (int64_t r = 0; r < reps; ++r) {
     const auto t0 = std::chrono::steady_clock::now();
-    rollout(*model, test, context, horizon, test.size());
+    rollout(model, test, context, horizon, test.size());
     secs.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
   }
   std::vector<double> sorted = secs;
@@ -122,12 +121,6 @@ json time_prediction(const std::string& run_dir, const std::string& ckpt, const 
           {"threads", torch::get_num_threads()}, {"device", "cpu"}};
 }
 
-int64_t parameter_count(const std::string& run_dir) {
-  auto model = load_run_model(run_dir, "latest");
-  int64_t n = 0;
-  for (const auto& p : model->parameters()) n += p.numel();
-  return n;
-}
 
 std::string fmt(double v, int prec = 4) {
   if (!std::isfinite(v)) return "–";
@@ -217,8 +210,10 @@ json run_compare(const CompareRequest& req) {
       EvalRequest er{run_dir, "", ckpt, "test", "", ev.context, ev.horizon, false};
       json m = evaluate_run(er);
       json st = json::parse(read_text(status_path));
-      json timing = time_prediction(run_dir, ckpt, test, ev.context, ev.horizon, req.predict_reps);
-      params = parameter_count(run_dir);
+      auto model = load_run_model(run_dir, ckpt);
+      json timing = time_prediction(*model, test, ev.context, ev.horizon, req.predict_reps);
+      params = 0;
+      for (const auto& p : model->parameters()) params += p.numel();
       const json* nm = metric(m, "nmse", "model");
       const json* nf = metric(m, "nmse_first10", "model");
       const auto& curve = m.at("nmse_per_frame").at("model");

@@ -226,9 +226,7 @@ at::Tensor odeint(const OdeField& f, const at::Tensor& z0, const at::Tensor& tim
         at::Tensor k1;
         z = integ.adaptive(z, 0.0, 1.0, h, k1);
       } else {
-        const double max_gap = gaps.select(1, i).max().item<double>();
-        int64_t n = options.substeps > 0 ? options.substeps : fixed_steps(options, max_gap);
-        z = integ.fixed(z, 0.0, 1.0, n);
+        z = integ.fixed(z, 0.0, 1.0, fixed_steps(options, gaps.select(1, i).max().item<double>()));
       }
       out.push_back(z);
     }

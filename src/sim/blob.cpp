@@ -35,12 +35,9 @@ BlobOptions BlobOptions::from_json(const json& j) {
   r.accept("type");
   BlobOptions o;
   o.profile = r.get<std::string>("profile", o.profile);
+  check_profile(r, "blob", o.profile, {"default", "quick"});
   if (o.profile == "quick") {
     o.frames = 4000;
-  } else if (o.profile != "default") {
-    std::string near = closest_name(o.profile, {"default", "quick"});
-    r.throw_error("unknown profile '" + o.profile + "' for blob",
-                  (near.empty() ? std::string() : "did you mean '" + near + "'? ") + "profiles: default, quick");
   }
   o.frames = r.get("frames", o.frames);
   o.dt = r.get("dt", o.dt);

@@ -20,15 +20,12 @@ BouncingBallsOptions BouncingBallsOptions::from_json(const json& j) {
   r.accept("type");
   BouncingBallsOptions o;
   o.profile = r.get<std::string>("profile", o.profile);
+  check_profile(r, "bouncing_balls", o.profile, {"default", "quick", "msvi"});
   if (o.profile == "quick") {
     o.n_trajectories = 50, o.n_train = 40, o.n_val = 5;  // 10 % of 500, split 80/10/10 (datasets.md §0.2)
   } else if (o.profile == "msvi") {
     // datasets.md §3.2: 12,000 (10,000 / 1,000 / 1,000), 51 of the 201 fine points (T = 20), irregular.
     o.n_trajectories = 12000, o.n_train = 10000, o.n_val = 1000, o.frames = 51, o.irregular = true;
-  } else if (o.profile != "default") {
-    std::string near = closest_name(o.profile, {"default", "quick", "msvi"});
-    r.throw_error("unknown profile '" + o.profile + "' for bouncing_balls",
-                  (near.empty() ? std::string() : "did you mean '" + near + "'? ") + "profiles: default, quick, msvi");
   }
   o.n_trajectories = r.get("n_trajectories", o.n_trajectories);
   o.n_train = r.get("n_train", o.n_train);
@@ -45,9 +42,7 @@ BouncingBallsOptions BouncingBallsOptions::from_json(const json& j) {
   if (o.resolution < 16 || o.resolution % 16 != 0)
     r.throw_error("resolution " + concat(o.resolution) + " is not supported for bouncing_balls",
                   "use 32 (default), 64 or 128 (divisible by 16)");
-  if (o.n_trajectories < 1 || o.n_train < 0 || o.n_val < 0 || o.n_train + o.n_val > o.n_trajectories)
-    r.throw_error(concat("bad split sizes: n_trajectories ", o.n_trajectories, ", n_train ", o.n_train, ", n_val ", o.n_val),
-                  "need n_train + n_val <= n_trajectories; the rest is the test split");
+  check_split(r, o.n_trajectories, o.n_train, o.n_val);
   if (o.frames < 2 || o.frame_every < 1 || o.fine_dt <= 0)
     r.throw_error(concat("bad time grid: frames ", o.frames, ", frame_every ", o.frame_every, ", fine_dt ", o.fine_dt),
                   "need frames >= 2, frame_every >= 1 and fine_dt > 0 (the recipe: 60, 4, 0.1)");

@@ -21,13 +21,10 @@ DoublePendulumOptions DoublePendulumOptions::from_json(const json& j) {
   r.accept("type");
   DoublePendulumOptions o;
   o.profile = r.get<std::string>("profile", o.profile);
+  check_profile(r, "double_pendulum", o.profile, {"default", "quick"});
   if (o.profile == "quick") {
     // datasets.md §0.2: 10 % of the trajectories split 80/10/10, the same recipe, the smallest resolution.
     o.n_trajectories = 50, o.n_train = 40, o.n_val = 5, o.resolution = 32;
-  } else if (o.profile != "default") {
-    std::string near = closest_name(o.profile, {"default", "quick"});
-    r.throw_error("unknown profile '" + o.profile + "' for double_pendulum",
-                  (near.empty() ? std::string() : "did you mean '" + near + "'? ") + "profiles: default, quick");
   }
   o.n_trajectories = r.get("n_trajectories", o.n_trajectories);
   o.n_train = r.get("n_train", o.n_train);
@@ -53,9 +50,7 @@ DoublePendulumOptions DoublePendulumOptions::from_json(const json& j) {
   if (o.resolution < 16 || o.resolution % 16 != 0)
     r.throw_error("resolution " + concat(o.resolution) + " is not supported for double_pendulum",
                   "use 32, 64 (default) or 128 (divisible by 16)");
-  if (o.n_trajectories < 1 || o.n_train < 0 || o.n_val < 0 || o.n_train + o.n_val > o.n_trajectories)
-    r.throw_error(concat("bad split sizes: n_trajectories ", o.n_trajectories, ", n_train ", o.n_train, ", n_val ", o.n_val),
-                  "need n_train + n_val <= n_trajectories; the rest is the test split");
+  check_split(r, o.n_trajectories, o.n_train, o.n_val);
   if (o.frames < 2 || o.dt <= 0 || o.max_substep <= 0)
     r.throw_error(concat("bad time grid: frames ", o.frames, ", dt ", o.dt, ", max_substep ", o.max_substep),
                   "need frames >= 2, dt > 0 and max_substep > 0 (the recipe: 60, 0.05, 1e-4)");

@@ -48,14 +48,11 @@ NavierStokesOptions NavierStokesOptions::from_json(const json& j) {
   r.accept("normalization");  // derived output written into the file header; accepted back so a header parses again
   NavierStokesOptions o;
   o.profile = r.get<std::string>("profile", o.profile);
+  check_profile(r, "navier_stokes", o.profile, {"default", "quick"});
   if (o.profile == "quick") {
     o.n_trajectories = 50, o.n_train = 40, o.n_val = 5;  // 10 % of 500, split 80/10/10 (datasets.md §0.2)
     o.grid = 64;                                          // §6.1: quick simulates on 64 x 64
     o.resolution = 32;                                    // the smallest resolution (§0.2)
-  } else if (o.profile != "default") {
-    std::string near = closest_name(o.profile, {"default", "quick"});
-    r.throw_error("unknown profile '" + o.profile + "' for navier_stokes",
-                  (near.empty() ? std::string() : "did you mean '" + near + "'? ") + "profiles: default, quick");
   }
   o.n_trajectories = r.get("n_trajectories", o.n_trajectories);
   o.n_train = r.get("n_train", o.n_train);
@@ -74,9 +71,7 @@ NavierStokesOptions NavierStokesOptions::from_json(const json& j) {
   o.w_max = r.get("w_max", o.w_max);
   o.seed = r.get("seed", o.seed);
   r.finish();
-  if (o.n_trajectories < 1 || o.n_train < 0 || o.n_val < 0 || o.n_train + o.n_val > o.n_trajectories)
-    r.throw_error(concat("bad split sizes: n_trajectories ", o.n_trajectories, ", n_train ", o.n_train, ", n_val ", o.n_val),
-                  "need n_train + n_val <= n_trajectories; the rest is the test split");
+  check_split(r, o.n_trajectories, o.n_train, o.n_val);
   if (o.grid < 8 || o.grid % 2 != 0)
     r.throw_error(concat("grid ", o.grid, " is not supported"), "use an even simulation grid >= 8; the recipe is 128");
   if (o.resolution < 16 || o.resolution % 16 != 0 || o.resolution > o.grid || o.grid % o.resolution != 0)

@@ -20,14 +20,11 @@ PendulumOptions PendulumOptions::from_json(const json& j) {
   r.accept("type");
   PendulumOptions o;
   o.profile = r.get<std::string>("profile", o.profile);
+  check_profile(r, "pendulum", o.profile, {"default", "quick", "msvi"});
   if (o.profile == "quick") {
     o.n_trajectories = 50, o.n_train = 40, o.n_val = 5;  // 10 % of 500, split 80/10/10 (datasets.md §0.2)
   } else if (o.profile == "msvi") {
     o.frames = 51;  // T = 3.0 with dt = 0.06
-  } else if (o.profile != "default") {
-    std::string near = closest_name(o.profile, {"default", "quick", "msvi"});
-    r.throw_error("unknown profile '" + o.profile + "' for pendulum",
-                  (near.empty() ? std::string() : "did you mean '" + near + "'? ") + "profiles: default, quick, msvi");
   }
   o.n_trajectories = r.get("n_trajectories", o.n_trajectories);
   o.n_train = r.get("n_train", o.n_train);
@@ -52,9 +49,7 @@ PendulumOptions PendulumOptions::from_json(const json& j) {
   r.finish();
   if (o.resolution < 16 || o.resolution % 16 != 0)
     r.throw_error("resolution " + concat(o.resolution) + " is not supported", "use 32 (default), 64 or 128 (divisible by 16)");
-  if (o.n_trajectories < 1 || o.n_train < 0 || o.n_val < 0 || o.n_train + o.n_val > o.n_trajectories)
-    r.throw_error(concat("bad split sizes: n_trajectories ", o.n_trajectories, ", n_train ", o.n_train, ", n_val ", o.n_val),
-                  "need n_train + n_val <= n_trajectories; the rest is the test split");
+  check_split(r, o.n_trajectories, o.n_train, o.n_val);
   if (o.frames < 2 || o.dt <= 0 || o.l <= 0 || o.m <= 0 || o.g <= 0 || o.max_substep <= 0)
     r.throw_error("frames >= 2 and positive dt, l, m, g, max_substep are required", "check the simulator options");
   return o;

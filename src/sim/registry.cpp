@@ -1,12 +1,13 @@
 // SPDX-License-Identifier: MIT
 // Built-in simulators, registered explicitly on first use (no static self-registration).
+#include "latdyn/core/error.hpp"
+#include "latdyn/core/version.hpp"
 #include "latdyn/sim/blob.hpp"
 #include "latdyn/sim/bouncing_balls.hpp"
-#include "latdyn/core/version.hpp"
+#include "latdyn/sim/double_pendulum.hpp"
 #include "latdyn/sim/lambda_omega.hpp"
 #include "latdyn/sim/lbm_cylinder.hpp"
 #include "latdyn/sim/navier_stokes.hpp"
-#include "latdyn/sim/double_pendulum.hpp"
 #include "latdyn/sim/pendulum.hpp"
 #include "latdyn/sim/sprites.hpp"
 #include "latdyn/sim/three_well.hpp"
@@ -23,6 +24,22 @@ data::DatasetHeader generated_header(const std::string& generator, const json& o
   h.seed = seed;
   h.latdyn_version = kVersion;
   return h;
+}
+
+void check_profile(const ConfigReader& r, const std::string& generator, const std::string& profile,
+                   const std::vector<std::string>& known) {
+  for (const auto& k : known)
+    if (k == profile) return;
+  std::string near = closest_name(profile, known), list;
+  for (size_t i = 0; i < known.size(); ++i) list += (i ? ", " : "") + known[i];
+  r.throw_error("unknown profile '" + profile + "' for " + generator,
+                (near.empty() ? std::string() : "did you mean '" + near + "'? ") + "profiles: " + list);
+}
+
+void check_split(const ConfigReader& r, int64_t n_trajectories, int64_t n_train, int64_t n_val) {
+  if (n_trajectories < 1 || n_train < 0 || n_val < 0 || n_train + n_val > n_trajectories)
+    r.throw_error(concat("bad split sizes: n_trajectories ", n_trajectories, ", n_train ", n_train, ", n_val ", n_val),
+                  "need n_train + n_val <= n_trajectories; the rest is the test split");
 }
 
 const SimulatorRegistry& simulators() {

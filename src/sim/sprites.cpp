@@ -38,12 +38,9 @@ SpritesOptions SpritesOptions::from_json(const json& j, int64_t dims) {
   ConfigReader r(j, "simulator options (" + o.type() + ")");
   r.accept("type");
   o.profile = r.get<std::string>("profile", o.profile);
+  check_profile(r, o.type(), o.profile, {"default", "quick"});
   if (o.profile == "quick") {
     o.frames = 10000;
-  } else if (o.profile != "default") {
-    std::string near = closest_name(o.profile, {"default", "quick"});
-    r.throw_error("unknown profile '" + o.profile + "' for " + o.type(),
-                  (near.empty() ? std::string() : "did you mean '" + near + "'? ") + "profiles: default, quick");
   }
   o.frames = r.get("frames", o.frames);
   o.resolution = r.get("resolution", o.resolution);

@@ -71,11 +71,7 @@ ThreeWellOptions ThreeWellOptions::from_json(const json& j) {
   r.accept("type");
   ThreeWellOptions o;
   o.profile = r.get<std::string>("profile", o.profile);
-  if (o.profile != "default" && o.profile != "quick") {
-    std::string near = closest_name(o.profile, {"default", "quick"});
-    r.throw_error("unknown profile '" + o.profile + "' for three_well",
-                  (near.empty() ? std::string() : "did you mean '" + near + "'? ") + "profiles: default, quick");
-  }
+  check_profile(r, "three_well", o.profile, {"default", "quick"});
   o.source = r.get<std::string>("source", o.source);
   if (o.source != "official" && o.source != "surrogate") {
     std::string near = closest_name(o.source, {"official", "surrogate"});

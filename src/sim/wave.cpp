@@ -36,13 +36,10 @@ WaveOptions WaveOptions::from_json(const json& j) {
   r.accept("type");
   WaveOptions o;
   o.profile = r.get<std::string>("profile", o.profile);
+  check_profile(r, "wave2d", o.profile, {"default", "quick"});
   if (o.profile == "quick") {
     // datasets.md §0.2: 10 % of the trajectories split 80/10/10, the same recipe, the smallest resolution.
     o.n_trajectories = 50, o.n_train = 40, o.n_val = 5, o.resolution = 32;
-  } else if (o.profile != "default") {
-    std::string near = closest_name(o.profile, {"default", "quick"});
-    r.throw_error("unknown profile '" + o.profile + "' for wave2d",
-                  (near.empty() ? std::string() : "did you mean '" + near + "'? ") + "profiles: default, quick");
   }
   o.n_trajectories = r.get("n_trajectories", o.n_trajectories);
   o.n_train = r.get("n_train", o.n_train);
