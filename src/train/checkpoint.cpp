@@ -58,6 +58,21 @@ void save_checkpoint(const std::string& dir, torch::nn::Module& model, torch::op
   if (ec) throw IoError("cannot rename checkpoint '" + tmp.string() + "': " + ec.message(), "check permissions");
 }
 
+// Shapes of every parameter and buffer, by name. InputArchive::read replaces a tensor with the stored one (set_), so a
+// stored tensor of another shape would silently reshape the model; we compare before and after loading.
+static std::vector<std::pair<std::string, std::vector<int64_t>>> tensor_shapes(torch::nn::Module& model) {
+  std::vector<std::pair<std::string, std::vector<int64_t>>> out;
+  for (const auto& p : model.named_parameters(true)) out.emplace_back(p.key(), p.value().sizes().vec());
+  for (const auto& b : model.named_buffers(true)) out.emplace_back(b.key(), b.value().sizes().vec());
+  return out;
+}
+
+static std::string shape_str(const std::vector<int64_t>& s) {
+  std::string r = "[";
+  for (size_t i = 0; i < s.size(); ++i) r += (i ? ", " : "") + std::to_string(s[i]);
+  return r + "]";
+}
+
 json load_checkpoint(const std::string& dir, torch::nn::Module& model, torch::optim::Optimizer* optimizer) {
   if (!is_complete_checkpoint(dir))
     throw CheckpointError("checkpoint '" + dir + "' is incomplete (no DONE marker)", "use another checkpoint, e.g. --ckpt latest");
@@ -67,9 +82,16 @@ json load_checkpoint(const std::string& dir, torch::nn::Module& model, torch::op
     if (state.value("format_version", 0) != kCheckpointFormatVersion)
       throw CheckpointError("checkpoint '" + dir + "' has format_version " + state.value("format_version", json(0)).dump(),
                             concat("this latdyn reads version ", kCheckpointFormatVersion));
+    const auto before = tensor_shapes(model);
     torch::serialize::InputArchive ar;
     ar.load_from((fs::path(dir) / "model.pt").string());
     model.load(ar);
+    const auto after = tensor_shapes(model);
+    for (size_t i = 0; i < before.size() && i < after.size(); ++i)
+      if (before[i].second != after[i].second)
+        throw CheckpointError("checkpoint '" + dir + "' does not fit this model: '" + before[i].first + "' is " +
+                                  shape_str(before[i].second) + " here but " + shape_str(after[i].second) + " in the checkpoint",
+                              "build the model with the same architecture keys as the run that wrote the checkpoint");
     if (optimizer) {
       torch::serialize::InputArchive oa;
       oa.load_from((fs::path(dir) / "optim.pt").string());

@@ -8,6 +8,7 @@
 
 #include "latdyn/core/error.hpp"
 #include "latdyn/core/fs_util.hpp"
+#include "latdyn/train/checkpoint.hpp"
 #include "latdyn/train/trainer.hpp"
 #include "support.hpp"
 
@@ -82,5 +83,22 @@ TEST(TrainerSelection, MissingSelectionMetric) {
     FAIL() << "expected ConfigError";
   } catch (const ConfigError& e) {
     EXPECT_NE(std::string(e.what()).find("select_by"), std::string::npos) << e.what();
+  }
+}
+
+// load_checkpoint must refuse a checkpoint whose tensors have other shapes (InputArchive would silently reshape them).
+TEST(Checkpoint, RefusesTensorsOfAnotherShape) {
+  const std::string dir = test::temp_dir("ckpt_shape") + "/step_00000001";
+  torch::nn::Linear written(torch::nn::LinearOptions(3, 4));
+  train::save_checkpoint(dir, *written, nullptr, json::object());
+  torch::nn::Linear same(torch::nn::LinearOptions(3, 4));
+  EXPECT_NO_THROW(train::load_checkpoint(dir, *same, nullptr));
+  EXPECT_TRUE(at::equal(same->weight, written->weight));
+  torch::nn::Linear wider(torch::nn::LinearOptions(3, 5));
+  try {
+    train::load_checkpoint(dir, *wider, nullptr);
+    FAIL() << "a [4, 3] weight was loaded into a [5, 3] parameter";
+  } catch (const CheckpointError& e) {
+    EXPECT_NE(e.message().find("does not fit this model: 'weight' is [5, 3] here but [4, 3]"), std::string::npos) << e.message();
   }
 }
