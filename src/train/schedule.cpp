@@ -27,20 +27,28 @@ ScheduleOptions ScheduleOptions::from_json(const json& j) {
     else r.throw_error("bad value for 'decay_start': " + v.dump(), "use an epoch number or \"final_phase\"");
   }
   o.lr_final = r.get("lr_final", o.lr_final);
+  o.gamma = r.get("gamma", o.gamma);
+  o.min_lr_factor = r.get("min_lr_factor", o.min_lr_factor);
   r.finish();
-  const std::vector<std::string> types = {"constant", "plateau", "linear_decay", "cosine"};
+  const std::vector<std::string> types = {"constant", "plateau", "linear_decay", "cosine", "exponential"};
   if (std::find(types.begin(), types.end(), o.type) == types.end()) {
     std::string near = closest_name(o.type, types);
     r.throw_error("unknown schedule type '" + o.type + "'",
-                  (near.empty() ? std::string() : "did you mean '" + near + "'? ") + "types: constant, plateau, linear_decay, cosine");
+                  (near.empty() ? std::string() : "did you mean '" + near + "'? ") + "types: constant, plateau, linear_decay, cosine, exponential");
   }
   if (o.factor <= 0 || o.factor >= 1) r.throw_error("schedule factor must be in (0, 1)", "");
+  if (!(o.gamma > 0 && o.gamma <= 1))
+    r.throw_error(concat("schedule gamma must be in (0, 1], got ", o.gamma), "the lr is multiplied by gamma every step; 0.999 in baselines.md");
+  if (!(o.min_lr_factor >= 0 && o.min_lr_factor <= 1))
+    r.throw_error(concat("schedule min_lr_factor must be in [0, 1], got ", o.min_lr_factor),
+                  "the floor is min_lr_factor x the base lr; 0.1 in baselines.md");
   return o;
 }
 
 json ScheduleOptions::to_json() const {
   json j = {{"type", type}, {"warmup_steps", warmup_steps}, {"factor", factor}, {"threshold", threshold},
-            {"min_lr", min_lr}, {"patience", patience}, {"cooldown", cooldown}, {"lr_final", lr_final}};
+            {"min_lr", min_lr}, {"patience", patience}, {"cooldown", cooldown}, {"lr_final", lr_final},
+            {"gamma", gamma}, {"min_lr_factor", min_lr_factor}};
   j["decay_start"] = decay_start == "final_phase" ? json("final_phase") : json(std::stoll(decay_start));
   return j;
 }
@@ -60,6 +68,9 @@ double Schedule::lr(int64_t step) const {
   } else if (o_.type == "cosine") {
     const double frac = std::min(1.0, static_cast<double>(step) / static_cast<double>(std::max<int64_t>(1, total_steps_)));
     lr = o_.lr_final + 0.5 * (base_lr_ - o_.lr_final) * (1 + std::cos(M_PI * frac));
+  } else if (o_.type == "exponential") {
+    // Closed form of "lr <- max(lr * gamma, floor)" applied after every step (the step-0 lr is the base lr)
+    lr = base_lr_ * std::max(std::pow(o_.gamma, static_cast<double>(step)), o_.min_lr_factor);
   }
   if (o_.warmup_steps > 0 && step < o_.warmup_steps)
     lr *= static_cast<double>(step + 1) / static_cast<double>(o_.warmup_steps);

@@ -21,6 +21,7 @@
 #include "latdyn/core/log.hpp"
 #include "latdyn/core/rng.hpp"
 #include "latdyn/data/loader.hpp"
+#include "latdyn/train/adamax.hpp"
 #include "latdyn/train/checkpoint.hpp"
 
 namespace latdyn::train {
@@ -37,10 +38,18 @@ TrainerOptions TrainerOptions::from_json(const json& j) {
   json opt = r.object("optimizer");
   {
     ConfigReader ro(opt, "trainer.optimizer");
-    const std::string type = ro.get<std::string>("type", "adamw");
-    if (type != "adamw") ro.throw_error("unknown optimizer '" + type + "'", "the supported optimizer is \"adamw\"");
+    o.optimizer = ro.get("type", o.optimizer);
+    const std::vector<std::string> types = {"adamw", "adamax"};
+    if (std::find(types.begin(), types.end(), o.optimizer) == types.end()) {
+      const std::string near = closest_name(o.optimizer, types);
+      ro.throw_error("unknown trainer.optimizer.type '" + o.optimizer + "' (expected \"adamw\" or \"adamax\")",
+                     (near.empty() ? std::string() : "did you mean '" + near + "'? ") +
+                         "adamw: decoupled weight decay (LaDID, DynAE); adamax: the ODE-RNN / Latent ODE optimiser "
+                         "(baselines.md 3.4)");
+    }
     o.lr = ro.get("lr", o.lr);
-    o.weight_decay = ro.get("weight_decay", o.weight_decay);
+    // torch.optim.Adamax has no weight decay by default; AdamW's default (0.01) would be an L2 penalty there
+    o.weight_decay = ro.get("weight_decay", o.optimizer == "adamax" ? 0.0 : o.weight_decay);
     std::vector<double> betas = ro.get("betas", std::vector<double>{o.beta1, o.beta2});
     if (betas.size() != 2) ro.throw_error("betas must be [beta1, beta2]", "");
     o.beta1 = betas[0], o.beta2 = betas[1];
@@ -66,6 +75,10 @@ TrainerOptions TrainerOptions::from_json(const json& j) {
   if (o.max_seconds < 0) r.throw_error("max_seconds must be >= 0", "0 = no wall-clock limit");
   if (o.patience_epochs < 0) r.throw_error("patience_epochs must be >= 0", "0 switches early stopping off; baselines.md uses 20");
   if (o.lr <= 0) r.throw_error(concat("optimizer lr must be positive, got ", o.lr), "");
+  if (o.weight_decay < 0) r.throw_error(concat("trainer.optimizer.weight_decay must be >= 0, got ", o.weight_decay), "0 switches it off");
+  if (o.eps < 0) r.throw_error(concat("trainer.optimizer.eps must be >= 0, got ", o.eps), "");
+  if (!(o.beta1 >= 0 && o.beta1 < 1 && o.beta2 >= 0 && o.beta2 < 1))
+    r.throw_error(concat("trainer.optimizer.betas must lie in [0, 1), got [", o.beta1, ", ", o.beta2, "]"), "the default is [0.9, 0.999]");
   if (o.device != "cpu" && o.device.rfind("cuda", 0) != 0)
     r.throw_error("unknown device '" + o.device + "'", "use \"cpu\" or \"cuda\" (\"cuda:1\" for a specific GPU)");
   return o;
@@ -74,7 +87,7 @@ TrainerOptions TrainerOptions::from_json(const json& j) {
 json TrainerOptions::to_json() const {
   return {{"seed", seed}, {"epochs", epochs}, {"max_steps", max_steps}, {"batch_size", batch_size},
           {"val_batch_size", val_batch_size},
-          {"optimizer", {{"type", "adamw"}, {"lr", lr}, {"weight_decay", weight_decay}, {"betas", {beta1, beta2}}, {"eps", eps}}},
+          {"optimizer", {{"type", optimizer}, {"lr", lr}, {"weight_decay", weight_decay}, {"betas", {beta1, beta2}}, {"eps", eps}}},
           {"schedule", schedule.to_json()}, {"grad_clip", grad_clip}, {"log_every", log_every},
           {"val_every_epochs", val_every_epochs}, {"select_by", select_by}, {"patience_epochs", patience_epochs},
           {"max_seconds", max_seconds},
@@ -86,6 +99,23 @@ int64_t configure_threads(int64_t threads) {
   int64_t n = threads > 0 ? threads : static_cast<int64_t>(std::max(1u, std::thread::hardware_concurrency()));
   torch::set_num_threads(static_cast<int>(n));
   return n;
+}
+
+std::unique_ptr<torch::optim::Optimizer> make_optimizer(const TrainerOptions& o,
+                                                        const std::vector<std::vector<at::Tensor>>& groups) {
+  if (o.optimizer == "adamax") {
+    const auto opts = AdamaxOptions(o.lr).betas({o.beta1, o.beta2}).eps(o.eps).weight_decay(o.weight_decay);
+    std::vector<torch::optim::OptimizerParamGroup> pg;
+    for (const auto& g : groups) pg.emplace_back(g, std::make_unique<AdamaxOptions>(opts));
+    return std::make_unique<Adamax>(std::move(pg), opts);
+  }
+  if (o.optimizer == "adamw") {
+    const auto opts = torch::optim::AdamWOptions(o.lr).betas({o.beta1, o.beta2}).eps(o.eps).weight_decay(o.weight_decay);
+    std::vector<torch::optim::OptimizerParamGroup> pg;
+    for (const auto& g : groups) pg.emplace_back(g, std::make_unique<torch::optim::AdamWOptions>(opts));
+    return std::make_unique<torch::optim::AdamW>(std::move(pg), opts);
+  }
+  throw ConfigError("unknown trainer.optimizer.type '" + o.optimizer + "'", "use \"adamw\" or \"adamax\"");
 }
 
 void seed_init_generator(uint64_t seed) {
@@ -185,17 +215,15 @@ TrainResult Trainer::fit(bool resume) {
   if (device.is_cuda() && !torch::cuda::is_available())
     throw DeviceError("trainer.device is '" + o_.device + "' but no CUDA device is available", "use --set trainer.device=cpu");
   model_->to(device);
-  const auto adamw_options =
-      torch::optim::AdamWOptions(o_.lr).betas({o_.beta1, o_.beta2}).eps(o_.eps).weight_decay(o_.weight_decay);
   auto* groups = dynamic_cast<models::OptimizerGroups*>(model_.get());
-  std::vector<torch::optim::OptimizerParamGroup> param_groups;
+  std::vector<std::vector<at::Tensor>> group_params;
   if (groups) {
-    for (auto& g : groups->param_groups())
-      param_groups.emplace_back(g.params, std::make_unique<torch::optim::AdamWOptions>(adamw_options));
+    for (auto& g : groups->param_groups()) group_params.push_back(g.params);
   } else {
-    param_groups.emplace_back(model_->parameters());
+    group_params.push_back(model_->parameters());
   }
-  torch::optim::AdamW optimizer(param_groups, adamw_options);
+  std::unique_ptr<torch::optim::Optimizer> optimizer_ptr = make_optimizer(o_, group_params);
+  torch::optim::Optimizer& optimizer = *optimizer_ptr;
   auto* sampler = dynamic_cast<models::EpochSampler*>(model_.get());
   const int64_t spe = steps_per_epoch(), total = total_steps(), planned = o_.epochs * spe;
   auto* curriculum = dynamic_cast<models::Curriculum*>(model_.get());
@@ -214,6 +242,14 @@ TrainResult Trainer::fit(bool resume) {
     remove_partial_checkpoints(run_dir_);
     auto latest = latest_checkpoint(run_dir_);
     if (!latest) throw CheckpointError("--resume: run '" + run_dir_ + "' has no complete checkpoint", "start a new run without --resume");
+    // Without this check a changed type fails inside LibTorch's archive reader with a less helpful message.
+    // (Checkpoints written before trainer.optimizer.type existed hold AdamW state.)
+    const std::string saved_optimizer =
+        read_json_file((fs::path(*latest) / "state.json").string()).value("optimizer", std::string("adamw"));
+    if (saved_optimizer != o_.optimizer)
+      throw ConfigError("trainer.optimizer.type is '" + o_.optimizer + "' but checkpoint '" + *latest + "' holds '" +
+                            saved_optimizer + "' state",
+                        "trainer.optimizer.type cannot change on --resume; start a new run in another --run-dir");
     json st = load_checkpoint(*latest, *model_, &optimizer);
     step = st.at("step").get<int64_t>();
     elapsed_before = st.value("elapsed_s", 0.0);
@@ -233,7 +269,8 @@ TrainResult Trainer::fit(bool resume) {
   auto make_state = [&](double elapsed) {
     return json{{"step", step}, {"epoch", step / spe}, {"position", step % spe}, {"lr", schedule.lr(step)},
                 {"schedule", schedule.state()}, {"best_val", std::isfinite(best_val) ? json(best_val) : json(nullptr)},
-                {"best_phase", best_phase}, {"best_epoch", best_epoch}, {"select_by", select_key}, {"elapsed_s", elapsed}, {"seed", o_.seed}};
+                {"best_phase", best_phase}, {"best_epoch", best_epoch}, {"select_by", select_key}, {"elapsed_s", elapsed}, {"seed", o_.seed},
+                {"optimizer", o_.optimizer}};
   };
   auto save = [&](double elapsed) {
     save_checkpoint((fs::path(run_dir_) / "ckpt" / step_dir_name(step)).string(), *model_, &optimizer, make_state(elapsed));
@@ -283,8 +320,7 @@ TrainResult Trainer::fit(bool resume) {
     }
     const double lr = schedule.lr(step);
     for (size_t g = 0; g < optimizer.param_groups().size(); ++g)
-      static_cast<torch::optim::AdamWOptions&>(optimizer.param_groups()[g].options())
-          .lr(groups ? groups->group_lr(g, epoch, lr) : lr);
+      optimizer.param_groups()[g].options().set_lr(groups ? groups->group_lr(g, epoch, lr) : lr);
     optimizer.step();
     ++step;
     // The model's plan for this epoch is exhausted: skip to the epoch end (validation and checkpoint follow).

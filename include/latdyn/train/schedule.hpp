@@ -9,7 +9,7 @@
 namespace latdyn::train {
 
 struct ScheduleOptions {
-  std::string type = "plateau";  ///< constant | plateau | linear_decay | cosine
+  std::string type = "plateau";  ///< constant | plateau | linear_decay | cosine | exponential
   int64_t warmup_steps = 0;      ///< linear warm-up from 0 (all types)
   // plateau (ladid.md §6): stepped once per validation with the validation loss
   double factor = 0.2, threshold = 1e-4, min_lr = 1e-8;
@@ -17,6 +17,8 @@ struct ScheduleOptions {
   // linear_decay: constant until decay_start (an epoch, or "final_phase" of a curriculum), then linear to lr_final
   std::string decay_start = "final_phase";
   double lr_final = 0.0;
+  // exponential (baselines.md §3.4): lr * max(gamma^step, min_lr_factor), i.e. x gamma every step down to a floor
+  double gamma = 0.999, min_lr_factor = 0.1;
   static ScheduleOptions from_json(const json& j);
   json to_json() const;
 };

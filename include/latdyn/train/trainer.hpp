@@ -1,7 +1,10 @@
 // SPDX-License-Identifier: MIT
-// The one training loop (design.md §2.4): batch -> model.loss -> backward -> clip -> lr(step) -> AdamW -> callbacks,
+// The one training loop (design.md §2.4): batch -> model.loss -> backward -> clip -> lr(step) -> optimizer step
+// (AdamW or Adamax) -> callbacks,
 // validation, NaN guard, JSONL log, progress line, atomic checkpoints and bit-exact resume.
 #pragma once
+#include <torch/optim/optimizer.h>
+
 #include <memory>
 #include <string>
 #include <vector>
@@ -18,6 +21,8 @@ struct TrainerOptions {
   int64_t epochs = 100;
   int64_t max_steps = 0;  ///< stop after this many steps (0: run all epochs); the schedule still plans for all epochs
   int64_t batch_size = 16, val_batch_size = 2;
+  std::string optimizer = "adamw";  ///< adamw | adamax (baselines.md §3.4)
+  /// weight_decay: decoupled for adamw; an L2 term added to the gradient for adamax (whose default is 0).
   double lr = 3e-4, weight_decay = 0.01, beta1 = 0.9, beta2 = 0.999, eps = 1e-8;
   ScheduleOptions schedule;
   double grad_clip = 0.0;  ///< max global gradient norm; 0 = off
@@ -68,6 +73,9 @@ class Trainer final {
   std::vector<std::shared_ptr<Callback>> callbacks_;
 };
 
+/// The optimizer of trainer.optimizer (type, lr, betas, eps, weight_decay), one parameter group per entry of `groups`.
+std::unique_ptr<torch::optim::Optimizer> make_optimizer(const TrainerOptions& o,
+                                                        const std::vector<std::vector<at::Tensor>>& groups);
 /// Sets the intra-op thread count (0: hardware concurrency) and returns it.
 int64_t configure_threads(int64_t threads);
 /// Seeds the default CPU generator (used by LibTorch's weight initialisers) from derive_seed(seed, "init").
