@@ -18,18 +18,24 @@ Ladid::Ladid(LadidOptions o) : options_(std::move(o)) {
               "Ladid: channels, resolution, time_span and loss_scale must be resolved from data first "
               "(resolve_ladid_options)");
   const int64_t d = options_.latent_dim, e = d * options_.token_mult;
-  encoder = register_module("encoder", nn::FrameEncoder(nn::FrameEncoderOptions(options_.channels, options_.resolution)
-                                                             .base_channels(options_.enc_channels)
-                                                             .d_model(e)));
-  transformer = register_module("transformer", nn::TemporalTransformer(nn::TemporalTransformerOptions()
-                                                                           .d_model(e)
-                                                                           .layers(options_.tf_layers)
-                                                                           .d_ff(2 * e)
-                                                                           .attn_type(options_.attn_type)
-                                                                           .heads(options_.attn_heads)
-                                                                           .delta_r(options_.delta_r)
-                                                                           .attn_p(options_.attn_p)
-                                                                           .attn_eps(options_.attn_eps)));
+  auto tf_options = nn::TemporalTransformerOptions()
+                        .d_model(e)
+                        .layers(options_.tf_layers)
+                        .d_ff(2 * e)
+                        .attn_type(options_.attn_type)
+                        .heads(options_.attn_heads)
+                        .delta_r(options_.delta_r)
+                        .attn_p(options_.attn_p)
+                        .attn_eps(options_.attn_eps);
+  auto enc_options = nn::FrameEncoderOptions(options_.channels, options_.resolution).base_channels(options_.enc_channels).d_model(e);
+  if (options_.tokens == "spacetime") {  // patch tokens + divided space-time attention (ladid.md §3.2.1)
+    patch_encoder = register_module("encoder", nn::PatchEncoder(enc_options));
+    st_transformer = register_module("transformer", nn::SpacetimeTransformer(tf_options));
+  } else {
+    TORCH_CHECK(options_.tokens == "frame", "Ladid: tokens must be frame or spacetime, got '", options_.tokens, "'");
+    encoder = register_module("encoder", nn::FrameEncoder(enc_options));
+    transformer = register_module("transformer", nn::TemporalTransformer(tf_options));
+  }
   head_mu = register_module("head_mu", torch::nn::Linear(e, d));
   head_s = register_module("head_s", torch::nn::Linear(e, d));
   dynamics = register_module("dynamics", nn::DynamicsMlp(nn::DynamicsMlpOptions(d + 32, options_.dyn_width_mult * d, d)
@@ -66,11 +72,20 @@ at::Tensor Ladid::tokens(const at::Tensor& x) {
   const int64_t s = x.size(0), m = x.size(1);
   at::Tensor frames = x.flatten(0, 1);
   if (options_.channels_last) frames = frames.contiguous(at::MemoryFormat::ChannelsLast);
+  if (patch_encoder) {
+    at::Tensor patches = patch_encoder->forward(frames);  // [S*M, P, E]
+    return patches.view({s, m, patches.size(1), patches.size(2)});
+  }
   return encoder->forward(frames).view({s, m, -1});
 }
 
+at::Tensor Ladid::aggregate(const at::Tensor& tok, const at::Tensor& t) {
+  if (st_transformer) return st_transformer->forward(tok, t);  // [S, M, P, E] -> mean_p -> [S, M, E]
+  return transformer->forward(tok, t);
+}
+
 std::pair<at::Tensor, at::Tensor> Ladid::embed(const at::Tensor& x, const at::Tensor& t) {
-  at::Tensor h = transformer->forward(tokens(x), t);
+  at::Tensor h = aggregate(tokens(x), t);
   return {head_mu->forward(h), head_s->forward(h)};
 }
 
@@ -123,11 +138,16 @@ LossTerms Ladid::loss_impl(const data::Batch& batch, const StepContext& ctx) {
   at::Tensor mu, s, mu_full, s_full;
   const bool need_full = options_.variational && options_.full_traj_term;
   if (options_.share_frame_features && need_full) {  // one CNN call for both passes (changes BN batch statistics)
-    at::Tensor tok = tokens(x);                                                 // [B, L, E]
-    at::Tensor tok_ctx = tok.unfold(1, span, q).permute({0, 1, 3, 2}).reshape({b * n, span, -1}).slice(1, 0, k);
-    at::Tensor h = transformer->forward(tok_ctx, t_ctx);
+    at::Tensor tok = tokens(x);  // [B, L, E] (frame) or [B, L, P, E] (spacetime)
+    at::Tensor tok_ctx;
+    if (tok.dim() == 3) {
+      tok_ctx = tok.unfold(1, span, q).permute({0, 1, 3, 2}).reshape({b * n, span, -1}).slice(1, 0, k);
+    } else {  // unfold -> [B, n, P, E, S] -> [B*n, S, P, E]
+      tok_ctx = tok.unfold(1, span, q).permute({0, 1, 4, 2, 3}).reshape({b * n, span, tok.size(2), tok.size(3)}).slice(1, 0, k);
+    }
+    at::Tensor h = aggregate(tok_ctx, t_ctx);
     mu = head_mu->forward(h), s = head_s->forward(h);
-    at::Tensor hf = transformer->forward(tok, t);
+    at::Tensor hf = aggregate(tok, t);
     mu_full = head_mu->forward(hf), s_full = head_s->forward(hf);
   } else {
     std::tie(mu, s) = embed(x_ctx, t_ctx);  // [B*n, K, d]

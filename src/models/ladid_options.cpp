@@ -31,6 +31,7 @@ LadidOptions LadidOptions::from_json(const json& j) {
   o.dec_channels = r.get("dec_channels", o.dec_channels);
   o.tf_layers = r.get("tf_layers", o.tf_layers);
   o.attn_type = r.get("attn_type", o.attn_type);
+  o.tokens = r.get("tokens", o.tokens);
   o.attn_heads = r.get("attn_heads", o.attn_heads);
   o.delta_r = r.get("delta_r", o.delta_r);
   o.delta_r_frames = r.get("delta_r_frames", o.delta_r_frames);
@@ -70,6 +71,12 @@ LadidOptions LadidOptions::from_json(const json& j) {
   o.channels_last = r.get("channels_last", o.channels_last);
   r.finish();
   r.check_choice("attn_type", o.attn_type, {"dp", "tdp", "t"});
+  try {
+    r.check_choice("tokens", o.tokens, {"frame", "spacetime"});
+  } catch (const ConfigError& e) {  // same message as the other choices, plus what the two variants are
+    throw ConfigError(e.message(), e.hint() + " (frame = one token per frame, ladid.md §3.2; spacetime = (H/16)^2 patch "
+                                              "tokens per frame with temporal + spatial attention, ladid.md §3.2.1)");
+  }
   r.check_choice("dyn_act", o.dyn_act, {"relu", "tanh", "gelu", "mish"});
   r.check_choice("posterior_std", o.posterior_std, {"reference", "exp", "softplus"});
   r.check_choice("psi_prior_mode", o.psi_prior_mode, {"sample_nll", "kl"});
@@ -95,7 +102,7 @@ LadidOptions LadidOptions::from_json(const json& j) {
 json LadidOptions::to_json() const {
   json j = {{"type", "ladid"}, {"channels", channels}, {"resolution", resolution}, {"latent_dim", latent_dim},
             {"token_mult", token_mult}, {"enc_channels", enc_channels}, {"dec_channels", dec_channels},
-            {"tf_layers", tf_layers}, {"attn_type", attn_type}, {"attn_heads", attn_heads}, {"delta_r", delta_r},
+            {"tf_layers", tf_layers}, {"tokens", tokens}, {"attn_type", attn_type}, {"attn_heads", attn_heads}, {"delta_r", delta_r},
             {"delta_r_frames", delta_r_frames}, {"attn_p", attn_p}, {"attn_eps", attn_eps},
             {"dyn_width_mult", dyn_width_mult}, {"dyn_act", dyn_act}, {"dyn_dropout", dyn_dropout},
             {"sigma_y", sigma_y}, {"context_len", context_len}, {"max_len", max_len}, {"overlap", overlap},

@@ -53,6 +53,10 @@ void TimeAttentionBlockImpl::reset() {
 }
 
 at::Tensor TimeAttentionBlockImpl::forward(const at::Tensor& x, const TimeGrid& grid, const at::Tensor& rpe_w) {
+  return feed_forward(attend(x, grid, rpe_w));
+}
+
+at::Tensor TimeAttentionBlockImpl::attend(const at::Tensor& x, const TimeGrid& grid, const at::Tensor& rpe_w) {
   const int64_t s = x.size(0), m = x.size(1), e = x.size(2), h = options.heads(), dh = e / h;
   auto split = [&](const at::Tensor& y) { return y.view({s, m, h, dh}).transpose(1, 2); };  // [S, h, M, dh]
   at::Tensor v = split(wv(x));
@@ -70,9 +74,10 @@ at::Tensor TimeAttentionBlockImpl::forward(const at::Tensor& x, const TimeGrid& 
   at::Tensor ac = (a * grid.clamped.unsqueeze(1)).sum(-1, /*keepdim=*/true);  // [S, h, M, 1]
   at::Tensor out = torch::matmul(a, v) + ac * rpe_w.view({1, h, 1, dh});
   out = wout(out.transpose(1, 2).reshape({s, m, e}));
-  at::Tensor y = ln1(x + out);
-  return ln2(y + ff2(torch::relu(ff1(y))));
+  return ln1(x + out);
 }
+
+at::Tensor TimeAttentionBlockImpl::feed_forward(const at::Tensor& y) { return ln2(y + ff2(torch::relu(ff1(y)))); }
 
 TemporalTransformerImpl::TemporalTransformerImpl(TemporalTransformerOptions o) : options(std::move(o)) { reset(); }
 

@@ -10,6 +10,7 @@
 #include "latdyn/nn/conv_decoder.hpp"
 #include "latdyn/nn/conv_stack.hpp"
 #include "latdyn/nn/mlp.hpp"
+#include "latdyn/nn/spacetime_transformer.hpp"
 #include "latdyn/nn/time_attention.hpp"
 
 namespace latdyn::models {
@@ -19,6 +20,7 @@ struct LadidOptions {
   int64_t channels = 0, resolution = 0;  ///< from the data (0 = not yet resolved)
   int64_t latent_dim = 32, token_mult = 4, enc_channels = 8, dec_channels = 8, tf_layers = 4;
   std::string attn_type = "dp";
+  std::string tokens = "frame";  ///< frame (one token per frame, §3.1-3.2) | spacetime (patch tokens, §3.2.1)
   int64_t attn_heads = 1;
   double delta_r = 0.45, delta_r_frames = 0.0;  ///< delta_r_frames > 0: delta_r = frames * median dt (resolved)
   double attn_p = 1e15, attn_eps = 0.01;
@@ -68,8 +70,12 @@ class Ladid final : public LatentModel, public Curriculum {
   const std::vector<Phase>& phases() const { return phases_; }
   const LadidOptions& options() const { return options_; }
 
-  /// x: [S, M, C, H, W], t: [S, M] -> (mu, s) each [S, M, d]
+  /// x: [S, M, C, H, W], t: [S, M] -> (mu, s) each [S, M, d]; = heads(aggregate(tokens(x), t))
   std::pair<at::Tensor, at::Tensor> embed(const at::Tensor& x, const at::Tensor& t);
+  /// x: [S, M, C, H, W] -> frame tokens [S, M, E] (tokens = frame) or patch tokens [S, M, P, E] (spacetime)
+  at::Tensor tokens(const at::Tensor& x);
+  /// tokens (as returned by tokens()), t: [S, M] -> transformer output h [S, M, E] (spacetime: mean over patches)
+  at::Tensor aggregate(const at::Tensor& tok, const at::Tensor& t);
   /// context x: [S, K, C, H, W] -> static map [S, 8c, H/16, W/16] (undefined when static_skip is off)
   at::Tensor static_map(const at::Tensor& x_ctx);
   /// psi: [S, d], tau: [S, Q] float64 relative times -> z [S, Q, d]
@@ -77,8 +83,12 @@ class Ladid final : public LatentModel, public Curriculum {
   /// z: [S, Q, d], static: [S, ...] -> mean frames [S, Q, C, H, W] in (0, 1)
   at::Tensor decode(const at::Tensor& z, const at::Tensor& static_map);
 
+  // tokens = "frame": encoder + transformer; tokens = "spacetime": patch_encoder + st_transformer, registered under
+  // the same names "encoder" and "transformer" (the members of the other variant stay null).
   nn::FrameEncoder encoder{nullptr};
   nn::TemporalTransformer transformer{nullptr};
+  nn::PatchEncoder patch_encoder{nullptr};
+  nn::SpacetimeTransformer st_transformer{nullptr};
   torch::nn::Linear head_mu{nullptr}, head_s{nullptr};
   nn::DynamicsMlp dynamics{nullptr};
   nn::ConvDecoder decoder{nullptr};
@@ -87,7 +97,6 @@ class Ladid final : public LatentModel, public Curriculum {
  private:
   LossTerms loss_impl(const data::Batch& batch, const StepContext& ctx) override;
   Prediction predict_impl(const data::Batch& context, const at::Tensor& query_times) override;
-  at::Tensor tokens(const at::Tensor& x);  // [S, M, C, H, W] -> [S, M, E]
   at::Tensor sample_std(const at::Tensor& s) const;
   at::Tensor likelihood_std(const at::Tensor& s) const;
   LadidOptions options_;

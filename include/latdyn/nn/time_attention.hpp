@@ -36,8 +36,12 @@ class TimeAttentionBlockImpl final : public torch::nn::Cloneable<TimeAttentionBl
  public:
   TimeAttentionBlockImpl(TemporalTransformerOptions options, bool temporal_only);
   void reset() override;
-  /// x: [S, M, E]; rpe_w: [E] relative-time direction -> [S, M, E]
+  /// x: [S, M, E]; rpe_w: [E] relative-time direction -> [S, M, E]. Equals feed_forward(attend(x, grid, rpe_w)).
   at::Tensor forward(const at::Tensor& x, const TimeGrid& grid, const at::Tensor& rpe_w);
+  /// Attention half: LN1(X + Attn(X)). x: [S, M, E] -> [S, M, E] (the spacetime variant's temporal step, §3.2.1).
+  at::Tensor attend(const at::Tensor& x, const TimeGrid& grid, const at::Tensor& rpe_w);
+  /// FFN half: LN2(Y + W2 ReLU(W1 Y + b1) + b2), per token. y: [..., E] -> [..., E].
+  at::Tensor feed_forward(const at::Tensor& y);
   TemporalTransformerOptions options;
   bool temporal_only;
   torch::nn::Linear wq{nullptr}, wk{nullptr}, wv{nullptr}, wout{nullptr}, ff1{nullptr}, ff2{nullptr};
