@@ -10,7 +10,7 @@ namespace latdyn::cli {
 
 /// Reads a JSON config (comments allowed) and applies each "section.key=value" override in order.
 json load_config(const std::string& path, const std::vector<std::string>& sets,
-                 const std::vector<std::string>& sections = {"data", "model", "trainer", "eval"});
+                 const std::vector<std::string>& sections = {"data", "model", "trainer", "eval", "init"});
 /// "1,2.5,3" -> {1, 2.5, 3}; ConfigError naming `flag` on bad numbers.
 std::vector<double> parse_doubles(const std::string& text, const std::string& flag);
 std::vector<int64_t> parse_ints(const std::string& text, const std::string& flag);

@@ -24,9 +24,12 @@ namespace fs = std::filesystem;
 void add_info(CLI::App& app, InfoArgs& a) {
   auto* c = app.add_subcommand("info", "Versions, threads, BLAS check and the registered simulators and models; "
                                        "or the header of a dataset file / the summary of a run directory");
-  c->footer("Examples:\n  latdyn info\n  latdyn info --json\n  latdyn info data/pendulum.h5\n  latdyn info runs/pendulum");
+  c->footer("Examples:\n  latdyn info\n  latdyn info --json\n  latdyn info data/pendulum.h5\n  latdyn info runs/pendulum\n"
+            "  latdyn info data/cylinder_re100.h5 --get options.normalization.scale");
   c->add_option("target", a.target, "dataset .h5 file or run directory (optional)");
   c->add_flag("--json", a.json, "machine-readable output");
+  c->add_option("--get", a.get, "print only the value at this dotted path of the JSON output, e.g. "
+                                "options.normalization.scale (for scripts)");
 }
 
 static double matmul_gflops() {
@@ -63,6 +66,22 @@ int run_info(const InfoArgs& a) {
     out = data::describe_dataset(a.target);
   } else {
     throw DataError("'" + a.target + "': no such file or directory", "pass a dataset .h5 file or a run directory, or nothing for the registries");
+  }
+  if (!a.get.empty()) {
+    const json* node = &out;
+    std::string rest = a.get, walked;
+    while (!rest.empty()) {
+      const size_t dot = rest.find('.');
+      const std::string key = rest.substr(0, dot);
+      rest = dot == std::string::npos ? "" : rest.substr(dot + 1);
+      walked += (walked.empty() ? "" : ".") + key;
+      if (!node->is_object() || !node->contains(key))
+        throw ConfigError("--get " + a.get + ": '" + walked + "' is not in the output of latdyn info",
+                          "run `latdyn info " + a.target + " --json` to see the available keys");
+      node = &node->at(key);
+    }
+    std::cout << node->dump() << std::endl;
+    return 0;
   }
   if (a.json) {
     std::cout << out.dump(2) << std::endl;

@@ -26,6 +26,8 @@ int main_entry(int argc, char** argv) {
   InfoArgs info;
   EncodeArgs enc;
   CompareArgs cmp;
+  FinetuneArgs ft;
+  TransferArgs tf;
   add_simulate(app, sim);
   add_import(app, imp);
   add_train(app, tr);
@@ -34,6 +36,8 @@ int main_entry(int argc, char** argv) {
   add_info(app, info);
   add_encode(app, enc);
   add_compare(app, cmp);
+  add_finetune(app, ft);
+  add_transfer(app, tf);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -49,6 +53,8 @@ int main_entry(int argc, char** argv) {
     if (app.got_subcommand("info")) return run_info(info);
     if (app.got_subcommand("encode")) return run_encode(enc);
     if (app.got_subcommand("compare")) return run_compare(cmp);
+    if (app.got_subcommand("finetune")) return run_finetune(ft);
+    if (app.got_subcommand("transfer")) return run_transfer(tf);
   } catch (const Error& e) {
     std::fprintf(stderr, "error: %s\n", e.what());
     return e.exit_code();

@@ -31,8 +31,17 @@ struct PredictArgs {
   bool relative = false;
 };
 struct EncodeArgs { std::string run_dir, data, npy, out, ckpt = "best"; };
-struct InfoArgs { std::string target; bool json = false; };
+struct InfoArgs { std::string target, get; bool json = false; };
 struct CompareArgs { std::string config, out, models; std::vector<std::string> sets; int64_t predict_reps = 10; };
+struct FinetuneArgs {
+  std::string from, data, run_dir, ckpt = "best", budget = "steps", curriculum = "full";
+  double fraction = 1.0;
+  int64_t seed = 0, steps = 0;
+  bool scratch = false, resume = false;
+  std::vector<std::string> sets;
+  int threads = -1;
+};
+struct TransferArgs { std::string config, out; std::vector<std::string> sets; };
 
 void add_simulate(CLI::App& app, SimulateArgs& a);
 void add_import(CLI::App& app, ImportArgs& a);
@@ -42,6 +51,8 @@ void add_predict(CLI::App& app, PredictArgs& a);
 void add_info(CLI::App& app, InfoArgs& a);
 void add_encode(CLI::App& app, EncodeArgs& a);
 void add_compare(CLI::App& app, CompareArgs& a);
+void add_finetune(CLI::App& app, FinetuneArgs& a);
+void add_transfer(CLI::App& app, TransferArgs& a);
 
 int run_simulate(const SimulateArgs& a);
 int run_import(const ImportArgs& a);
@@ -51,6 +62,8 @@ int run_predict(const PredictArgs& a);
 int run_info(const InfoArgs& a);
 int run_encode(const EncodeArgs& a);
 int run_compare(const CompareArgs& a);
+int run_finetune(const FinetuneArgs& a);
+int run_transfer(const TransferArgs& a);
 
 /// Whole CLI: parses argv and dispatches; maps latdyn errors to exit codes and prints "error: ..." to stderr.
 int main_entry(int argc, char** argv);

@@ -15,6 +15,7 @@
 #include "latdyn/core/log.hpp"
 #include "latdyn/eval/pipeline.hpp"
 #include "latdyn/eval/rollout.hpp"
+#include "latdyn/eval/run_set.hpp"
 
 namespace fs = std::filesystem;
 
@@ -56,24 +57,6 @@ struct ModelEntry {
   json model, trainer;
 };
 
-struct Stat {
-  double mean = std::nan(""), std = std::nan("");
-  int64_t n = 0;
-};
-Stat stat(const std::vector<double>& v) {
-  Stat s;
-  s.n = static_cast<int64_t>(v.size());
-  if (v.empty()) return s;
-  double sum = 0;
-  for (double x : v) sum += x;
-  s.mean = sum / static_cast<double>(v.size());
-  double ss = 0;
-  for (double x : v) ss += (x - s.mean) * (x - s.mean);
-  s.std = v.size() > 1 ? std::sqrt(ss / static_cast<double>(v.size() - 1)) : 0.0;
-  return s;
-}
-json stat_json(const Stat& s) { return {{"mean", s.mean}, {"std", s.std}, {"n", s.n}}; }
-
 double median(std::vector<double> v) {
   std::sort(v.begin(), v.end());
   const size_t n = v.size();
@@ -96,12 +79,6 @@ json budget_patch(const Budget& b, int64_t steps_per_epoch) {
   return p;
 }
 
-const json* metric(const json& metrics, const std::string& name, const std::string& predictor) {
-  for (const auto& e : metrics.at("metrics"))
-    if (e.value("name", "") == name && e.value("predictor", "") == predictor) return &e;
-  return nullptr;
-}
-
 // Median over `reps` repetitions of predicting every test trajectory's horizon in one batch (baselines.md §7.5).
 json time_prediction(models::LatentModel& model, const data::Dataset& test, int64_t context, int64_t horizon,
                      int64_t reps) {
@@ -121,14 +98,6 @@ json time_prediction(models::LatentModel& model, const data::Dataset& test, int6
           {"threads", torch::get_num_threads()}, {"device", "cpu"}};
 }
 
-
-std::string fmt(double v, int prec = 4) {
-  if (!std::isfinite(v)) return "–";
-  std::ostringstream os;
-  os.precision(prec);
-  os << v;
-  return os.str();
-}
 
 }  // namespace
 
@@ -165,7 +134,7 @@ json run_compare(const CompareRequest& req) {
 
   // The dataset once (simulated if missing), for the steps-per-epoch of the budget and the timing split.
   data::Dataset ds = load_or_simulate(data);
-  data::Dataset train = ds.select(ds.indices(data::Split::kTrain)), test = ds.select(ds.indices(data::Split::kTest));
+  data::Dataset train = training_subset(ds, data.train_fraction), test = ds.select(ds.indices(data::Split::kTest));
   EvalSection ev = EvalSection::from_json(eval_section);
   ensure_writable_dir(req.out_dir);
 
@@ -183,30 +152,12 @@ json run_compare(const CompareRequest& req) {
       tr.merge_patch(budget_patch(budget, spe));
       json cfg = {{"data", data.to_json()}, {"model", e.model}, {"trainer", tr}, {"eval", eval_section}};
       const std::string run_dir = (fs::path(req.out_dir) / e.name / concat("seed_", seed)).string();
+      json budget_keys = json::object();
+      for (const char* k : {"max_steps", "epochs", "max_seconds", "patience_epochs"})
+        if (tr.contains(k)) budget_keys[k] = tr[k];
+      ensure_trained(cfg, budget_keys, run_dir);
       const std::string status_path = (fs::path(run_dir) / "status.json").string();
-      bool done = false;
-      if (fs::exists(status_path)) {
-        json st = json::parse(read_text(status_path));
-        json stored = read_run_config(run_dir)["trainer"];
-        for (const char* k : {"max_steps", "epochs", "max_seconds", "patience_epochs"})
-          if (tr.contains(k) && stored.value(k, json()) != tr[k])
-            throw ConfigError(concat("run '", run_dir, "' was trained with trainer.", k, " = ", stored.value(k, json()).dump(),
-                                     ", the comparison now asks for ", tr[k].dump()),
-                              "use another --out directory for a different budget");
-        done = st.value("status", "") == "completed";
-      }
-      if (!done) {
-        const bool resume = fs::exists(fs::path(run_dir) / "ckpt");
-        log::info(concat("compare: ", resume ? "resuming " : "training ", e.name, " seed ", seed, " -> ", run_dir));
-        TrainRequest treq;
-        treq.config = resume ? json{{"trainer", budget_patch(budget, spe)}} : cfg;
-        treq.run_dir = run_dir;
-        treq.resume = resume;
-        train_run(treq);
-      } else {
-        log::info(concat("compare: ", e.name, " seed ", seed, " already trained (", run_dir, ")"));
-      }
-      const std::string ckpt = fs::exists(fs::path(run_dir) / "ckpt" / "best" / "DONE") ? "best" : "latest";
+      const std::string ckpt = selected_checkpoint(run_dir);
       EvalRequest er{run_dir, "", ckpt, "test", "", ev.context, ev.horizon, false};
       json m = evaluate_run(er);
       json st = json::parse(read_text(status_path));
@@ -214,8 +165,8 @@ json run_compare(const CompareRequest& req) {
       json timing = time_prediction(*model, test, ev.context, ev.horizon, req.predict_reps);
       params = 0;
       for (const auto& p : model->parameters()) params += p.numel();
-      const json* nm = metric(m, "nmse", "model");
-      const json* nf = metric(m, "nmse_first10", "model");
+      const json* nm = find_metric(m, "nmse", "model");
+      const json* nf = find_metric(m, "nmse_first10", "model");
       const auto& curve = m.at("nmse_per_frame").at("model");
       const int64_t h = static_cast<int64_t>(curve.size());
       nmse.push_back(nm->at("value").get<double>());
@@ -235,14 +186,14 @@ json run_compare(const CompareRequest& req) {
                       {"prediction_time", timing}, {"parameters", params}});
       if (sanity.is_null())
         for (const char* p : {"copy_last_context_frame", "mean_training_frame"})
-          if (const json* s = metric(m, "nmse", p)) sanity[p] = {{"nmse", s->at("value")}, {"nmse_per_frame", m["nmse_per_frame"][p]}};
+          if (const json* s = find_metric(m, "nmse", p)) sanity[p] = {{"nmse", s->at("value")}, {"nmse_per_frame", m["nmse_per_frame"][p]}};
     }
     summary.push_back({{"model", e.name}, {"type", e.model.value("type", "")}, {"parameters", params},
-                       {"nmse", stat_json(stat(nmse))}, {"nmse_first10", stat_json(stat(nmse_first))},
-                       {"nmse_step1", stat_json(stat(at1))}, {"nmse_step10", stat_json(stat(at10))},
-                       {"nmse_stepH", stat_json(stat(atH))}, {"train_seconds", stat_json(stat(train_s))},
-                       {"seconds_per_epoch", stat_json(stat(s_per_epoch))},
-                       {"predict_ms_per_trajectory", stat_json(stat(pred_ms))}});
+                       {"nmse", to_json(seed_stat(nmse))}, {"nmse_first10", to_json(seed_stat(nmse_first))},
+                       {"nmse_step1", to_json(seed_stat(at1))}, {"nmse_step10", to_json(seed_stat(at10))},
+                       {"nmse_stepH", to_json(seed_stat(atH))}, {"train_seconds", to_json(seed_stat(train_s))},
+                       {"seconds_per_epoch", to_json(seed_stat(s_per_epoch))},
+                       {"predict_ms_per_trajectory", to_json(seed_stat(pred_ms))}});
   }
 
   json out = {{"dataset", {{"path", data.path}, {"generator", ds.header.generator}, {"n_test", test.size()},
@@ -273,17 +224,17 @@ json run_compare(const CompareRequest& req) {
     if (!std::isfinite(best_sanity) || v < best_sanity) best_sanity = v;
   }
   for (const auto& s : summary) {
-    auto pm = [&](const char* k) { return fmt(s[k]["mean"].get<double>()) + " ± " + fmt(s[k]["std"].get<double>(), 2); };
+    auto pm = [&](const char* k) { return fmt_number(s[k]["mean"].get<double>()) + " ± " + fmt_number(s[k]["std"].get<double>(), 2); };
     const bool flagged = std::isfinite(best_sanity) && s["nmse"]["mean"].get<double>() >= best_sanity;
     md << "| " << s["model"].get<std::string>() << (flagged ? " ⚠ (does not beat a sanity baseline)" : "") << " | "
        << s["parameters"].get<int64_t>() << " | " << pm("nmse") << " | " << pm("nmse_first10") << " | "
-       << fmt(s["nmse_step1"]["mean"].get<double>()) << " | " << fmt(s["nmse_step10"]["mean"].get<double>()) << " | "
-       << fmt(s["nmse_stepH"]["mean"].get<double>()) << " | " << fmt(s["train_seconds"]["mean"].get<double>(), 5) << " | "
-       << fmt(s["seconds_per_epoch"]["mean"].get<double>(), 3) << " | "
-       << fmt(s["predict_ms_per_trajectory"]["mean"].get<double>(), 3) << " |\n";
+       << fmt_number(s["nmse_step1"]["mean"].get<double>()) << " | " << fmt_number(s["nmse_step10"]["mean"].get<double>()) << " | "
+       << fmt_number(s["nmse_stepH"]["mean"].get<double>()) << " | " << fmt_number(s["train_seconds"]["mean"].get<double>(), 5) << " | "
+       << fmt_number(s["seconds_per_epoch"]["mean"].get<double>(), 3) << " | "
+       << fmt_number(s["predict_ms_per_trajectory"]["mean"].get<double>(), 3) << " |\n";
   }
   for (auto it = sanity.begin(); sanity.is_object() && it != sanity.end(); ++it)
-    md << "| " << it.key() << " (no learning) | 0 | " << fmt(it.value()["nmse"].get<double>()) << " | | | | | | | |\n";
+    md << "| " << it.key() << " (no learning) | 0 | " << fmt_number(it.value()["nmse"].get<double>()) << " | | | | | | | |\n";
   md << "\nValues: mean ± sample std over seeds; definitions in compare.json.\n";
   write_text_atomic((fs::path(req.out_dir) / "compare.md").string(), md.str());
   log::info("wrote " + req.out_dir + "/compare.json and compare.md");

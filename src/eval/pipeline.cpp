@@ -4,6 +4,7 @@
 
 #include <torch/torch.h>
 
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <set>
@@ -39,10 +40,32 @@ DataSection DataSection::from_json(const json& j) {
     if (!d.simulator.is_object() || !d.simulator.contains("type"))
       r.throw_error("data.simulator must be an object with a \"type\"", "e.g. {\"type\": \"pendulum\", \"profile\": \"quick\"}");
   }
+  d.train_fraction = r.get("train_fraction", d.train_fraction);
   r.finish();
+  if (!(d.train_fraction > 0.0 && d.train_fraction <= 1.0))
+    r.throw_error(concat("data.train_fraction must be in (0, 1], got ", d.train_fraction),
+                  "e.g. 0.08 trains on the first 8 % of the training trajectories");
   return d;
 }
-json DataSection::to_json() const { return {{"path", path}, {"simulator", simulator}}; }
+json DataSection::to_json() const {
+  return {{"path", path}, {"simulator", simulator}, {"train_fraction", train_fraction}};
+}
+
+InitSection InitSection::from_json(const json& j_in) {
+  json j = j_in;  // a step number may be given as a number
+  if (j.is_object() && j.contains("checkpoint") && j["checkpoint"].is_number_integer())
+    j["checkpoint"] = std::to_string(j["checkpoint"].get<int64_t>());
+  ConfigReader r(j, "init");
+  InitSection s;
+  s.from = r.get("from", s.from);
+  s.checkpoint = r.get("checkpoint", s.checkpoint);
+  r.finish();
+  if (!s.from.empty() && !fs::exists(fs::path(s.from) / "config.json"))
+    r.throw_error("init.from = '" + s.from + "' is not a run directory (no config.json)",
+                  "give the directory of a trained run, e.g. runs/pendulum");
+  return s;
+}
+json InitSection::to_json() const { return {{"from", from}, {"checkpoint", checkpoint}}; }
 
 EvalSection EvalSection::from_json(const json& j_in) {
   json j = j_in;  // a step number may be given as a number: --set eval.checkpoint=700
@@ -82,12 +105,15 @@ RunConfig RunConfig::from_json(const json& j) {
   models::model_registry().at(c.model.at("type").get<std::string>());
   c.trainer = train::TrainerOptions::from_json(r.object("trainer"));
   c.eval = EvalSection::from_json(r.object("eval"));
+  c.init = InitSection::from_json(r.object("init"));
   r.accept("comment");
   r.finish();
   return c;
 }
 json RunConfig::to_json() const {
-  return {{"data", data.to_json()}, {"model", model}, {"trainer", trainer.to_json()}, {"eval", eval.to_json()}};
+  json j = {{"data", data.to_json()}, {"model", model}, {"trainer", trainer.to_json()}, {"eval", eval.to_json()}};
+  if (!init.from.empty()) j["init"] = init.to_json();
+  return j;
 }
 
 data::Dataset load_or_simulate(DataSection& d) {
@@ -127,6 +153,30 @@ static json env_json(int64_t threads, const std::string& device, const std::stri
           {"cuda_available", torch::cuda::is_available()}};
 }
 
+data::Dataset training_subset(const data::Dataset& ds, double fraction) {
+  at::Tensor idx = ds.indices(data::Split::kTrain);
+  const int64_t n = idx.numel();
+  const auto keep = std::max<int64_t>(1, static_cast<int64_t>(std::ceil(fraction * static_cast<double>(n) - 1e-9)));
+  return ds.select(idx.slice(0, 0, std::min(n, keep)));
+}
+
+// Copies every weight and buffer of the init run's checkpoint into `model` (ladid.md §9 fine-tune arm).
+static void load_init_weights(const InitSection& init, const json& model_cfg, models::LatentModel& model) {
+  const json src = read_run_config(init.from);
+  const std::string want = model_cfg.at("type").get<std::string>(), have = src.at("model").value("type", "");
+  if (want != have)
+    throw ConfigError("init.from run '" + init.from + "' trained a '" + have + "' model; this run builds '" + want + "'",
+                      "fine-tune from a run of the same model type");
+  const std::string dir = train::resolve_checkpoint(init.from, init.checkpoint);
+  try {
+    train::load_checkpoint(dir, model, nullptr);
+  } catch (const CheckpointError& e) {
+    throw ConfigError("the weights of '" + dir + "' do not fit this run's model (" + e.message() + ")",
+                      "keep the architecture keys of the source run's model section; only curriculum keys may change");
+  }
+  log::info("initialised every weight and buffer from " + dir + " (optimizer state fresh)");
+}
+
 train::TrainResult train_run(const TrainRequest& req) {
   json cfg_json;
   if (req.resume) {
@@ -150,13 +200,15 @@ train::TrainResult train_run(const TrainRequest& req) {
   RunConfig cfg = RunConfig::from_json(cfg_json);
   ensure_writable_dir(req.run_dir);
   data::Dataset ds = load_or_simulate(cfg.data);
-  data::Dataset train = ds.select(ds.indices(data::Split::kTrain)), val = ds.select(ds.indices(data::Split::kVal));
-  if (train.size() == 0) throw DataError("dataset '" + cfg.data.path + "' has no training trajectories (split == 0)", "check /split");
+  if (ds.indices(data::Split::kTrain).numel() == 0)
+    throw DataError("dataset '" + cfg.data.path + "' has no training trajectories (split == 0)", "check /split");
+  data::Dataset train = training_subset(ds, cfg.data.train_fraction), val = ds.select(ds.indices(data::Split::kVal));
   const int64_t threads = train::configure_threads(cfg.trainer.threads);
   if (!req.resume) cfg.model = models::resolve_model_options(cfg.model, train, cfg.trainer.batch_size);
   // Build model and trainer (which check every option) before the first file of the run is written.
   train::seed_init_generator(cfg.trainer.seed);
   auto model = models::create_model(cfg.model);
+  if (!req.resume && !cfg.init.from.empty()) load_init_weights(cfg.init, cfg.model, *model);
   // Models that draw their own samples validate on held-out pairs of the training trajectories.
   const bool own_samples = dynamic_cast<models::EpochSampler*>(model.get()) != nullptr;
   if (!own_samples && val.size() < cfg.trainer.val_batch_size)

@@ -98,6 +98,10 @@ TEST(Cli, SimulateTrainEvalPredictInfoChain) {
 
   Result info = latdyn_cmd("info --json");
   ASSERT_EQ(info.code, 0) << info.out;
+  Result get = latdyn_cmd("info " + data + " --get options.seed");  // one value for scripts
+  ASSERT_EQ(get.code, 0) << get.out;
+  EXPECT_EQ(get.out, "7\n");
+  EXPECT_EQ(latdyn_cmd("info " + data + " --get options.no_such_key").code, 2);
   json j = json::parse(info.out.substr(info.out.find('{')));
   EXPECT_TRUE(j.contains("simulators"));
   EXPECT_TRUE(j.contains("models"));
@@ -201,7 +205,7 @@ TEST(Cli, NanGuardStopsCleanlyWithStatus) {
 }
 
 TEST(Cli, HelpOnEverySubcommand) {
-  for (const char* sub : {"", "simulate", "import", "train", "eval", "predict", "info"}) {
+  for (const char* sub : {"", "simulate", "import", "train", "eval", "predict", "info", "encode", "compare", "finetune", "transfer"}) {
     Result r = latdyn_cmd(std::string(sub) + " --help");
     EXPECT_EQ(r.code, 0) << sub << "\n" << r.out;
     EXPECT_NE(r.out.find("Usage"), std::string::npos) << sub << "\n" << r.out;

@@ -17,6 +17,9 @@ namespace latdyn::eval {
 struct DataSection {
   std::string path;
   json simulator;  ///< null or {"type": ..., options}
+  /// Train on the first ceil(train_fraction * n_train) training trajectories in stored order (nested subsets;
+  /// ladid.md §9 transfer protocol). Validation and test splits are always used whole. 1 = all.
+  double train_fraction = 1.0;
   static DataSection from_json(const json& j);
   json to_json() const;
 };
@@ -35,12 +38,22 @@ struct EvalSection {
   json to_json() const;
 };
 
-/// Whole config: sections data, model, trainer, eval (unknown sections rejected with a hint).
+/// `init` section: start training from the weights of another run (fine-tuning, ladid.md §9). Every weight and
+/// buffer (BN statistics included) is copied from the checkpoint; the optimizer state starts fresh.
+struct InitSection {
+  std::string from;                 ///< run directory; "" = random initialisation
+  std::string checkpoint = "best";  ///< latest | best | step number
+  static InitSection from_json(const json& j);
+  json to_json() const;
+};
+
+/// Whole config: sections data, model, trainer, eval, init (unknown sections rejected with a hint).
 struct RunConfig {
   DataSection data;
   json model;
   train::TrainerOptions trainer;
   EvalSection eval;
+  InitSection init;
   static RunConfig from_json(const json& j);
   json to_json() const;
 };
@@ -57,6 +70,9 @@ struct TrainRequest {
 };
 /// Trains a run end to end; returns the trainer's result. A new run refuses a non-empty run directory.
 train::TrainResult train_run(const TrainRequest& req);
+
+/// The training split of `ds` reduced to the first ceil(fraction * n_train) trajectories (at least one).
+data::Dataset training_subset(const data::Dataset& ds, double fraction);
 
 /// Rebuilds the model of a run from config.json and loads checkpoint `which` (latest | best | step).
 std::shared_ptr<models::LatentModel> load_run_model(const std::string& run_dir, const std::string& which,

@@ -1,0 +1,74 @@
+// SPDX-License-Identifier: MIT
+#include "latdyn/eval/run_set.hpp"
+
+#include <cmath>
+#include <filesystem>
+#include <sstream>
+
+#include "latdyn/core/error.hpp"
+#include "latdyn/core/fs_util.hpp"
+#include "latdyn/core/log.hpp"
+#include "latdyn/eval/pipeline.hpp"
+
+namespace fs = std::filesystem;
+
+namespace latdyn::eval {
+
+void ensure_trained(const json& config, const json& budget_keys, const std::string& run_dir) {
+  const std::string status_path = (fs::path(run_dir) / "status.json").string();
+  const bool started = fs::exists(fs::path(run_dir) / "config.json");
+  if (started) {
+    const json stored = read_run_config(run_dir)["trainer"];
+    for (auto it = budget_keys.begin(); it != budget_keys.end(); ++it)
+      if (stored.value(it.key(), json()) != it.value())
+        throw ConfigError(concat("run '", run_dir, "' was trained with trainer.", it.key(), " = ", stored.value(it.key(), json()).dump(),
+                                 ", this experiment asks for ", it.value().dump()),
+                          "use another --out directory for a different budget");
+  }
+  if (fs::exists(status_path) && json::parse(read_text(status_path)).value("status", "") == "completed") {
+    log::info("run " + run_dir + " already trained");
+    return;
+  }
+  const bool resume = fs::exists(fs::path(run_dir) / "ckpt");
+  log::info(concat(resume ? "resuming " : "training ", run_dir));
+  TrainRequest req;
+  req.config = resume ? json{{"trainer", budget_keys}} : config;
+  req.run_dir = run_dir;
+  req.resume = resume;
+  if (!resume && started) fs::remove_all(run_dir);  // killed before its first checkpoint: start it again
+  train_run(req);
+}
+
+std::string selected_checkpoint(const std::string& run_dir) {
+  return fs::exists(fs::path(run_dir) / "ckpt" / "best" / "DONE") ? "best" : "latest";
+}
+
+const json* find_metric(const json& metrics, const std::string& name, const std::string& predictor) {
+  for (const auto& e : metrics.at("metrics"))
+    if (e.value("name", "") == name && e.value("predictor", "") == predictor) return &e;
+  return nullptr;
+}
+
+SeedStat seed_stat(const std::vector<double>& v) {
+  SeedStat s;
+  s.n = static_cast<int64_t>(v.size());
+  if (v.empty()) return {std::nan(""), std::nan(""), 0};
+  double sum = 0;
+  for (double x : v) sum += x;
+  s.mean = sum / static_cast<double>(v.size());
+  double ss = 0;
+  for (double x : v) ss += (x - s.mean) * (x - s.mean);
+  s.std = v.size() > 1 ? std::sqrt(ss / static_cast<double>(v.size() - 1)) : 0.0;
+  return s;
+}
+json to_json(const SeedStat& s) { return {{"mean", s.mean}, {"std", s.std}, {"n", s.n}}; }
+
+std::string fmt_number(double v, int prec) {
+  if (!std::isfinite(v)) return "–";
+  std::ostringstream os;
+  os.precision(prec);
+  os << v;
+  return os.str();
+}
+
+}  // namespace latdyn::eval
