@@ -58,12 +58,12 @@ void save_checkpoint(const std::string& dir, torch::nn::Module& model, torch::op
   if (ec) throw IoError("cannot rename checkpoint '" + tmp.string() + "': " + ec.message(), "check permissions");
 }
 
-// Shapes of every parameter and buffer, by name. InputArchive::read replaces a tensor with the stored one (set_), so a
-// stored tensor of another shape would silently reshape the model; we compare before and after loading.
+// Shapes of every parameter, by name. InputArchive::read replaces a tensor with the stored one (set_), so a stored
+// tensor of another shape would silently reshape the model; we compare before and after loading. Buffers are not
+// compared: some legitimately change shape during training (DynAE's per-epoch bins, epoch_batches).
 static std::vector<std::pair<std::string, std::vector<int64_t>>> tensor_shapes(torch::nn::Module& model) {
   std::vector<std::pair<std::string, std::vector<int64_t>>> out;
   for (const auto& p : model.named_parameters(true)) out.emplace_back(p.key(), p.value().sizes().vec());
-  for (const auto& b : model.named_buffers(true)) out.emplace_back(b.key(), b.value().sizes().vec());
   return out;
 }
 
