@@ -7,6 +7,8 @@
 #include "latdyn/models/ae_baselines.hpp"
 #include "latdyn/models/dynae.hpp"
 #include "latdyn/models/ladid.hpp"
+#include "latdyn/models/ndp.hpp"
+#include "latdyn/models/ode2vae.hpp"
 #include "latdyn/models/ode_baselines.hpp"
 
 namespace latdyn::models {
@@ -29,6 +31,10 @@ const ModelRegistry& model_registry() {
           [](const json& j) { return std::make_shared<OdeRnnModel>(OdeRnnModelOptions::from_json(j)); });
     r.add("latent_ode", "Latent ODE baseline: backwards ODE-RNN encoder, dopri5 latent flow (Rubanova et al. 2019; baselines.md 3.3)",
           [](const json& j) { return std::make_shared<LatentOde>(LatentOdeOptions::from_json(j)); });
+    r.add("ndp", "NDP baseline: neural ODE process, mean-aggregated context, dopri5 latent ODE (Norcliffe et al. 2021; baselines.md 5)",
+          [](const json& j) { return std::make_shared<Ndp>(NdpOptions::from_json(j)); });
+    r.add("ode2vae", "ODE2VAE-det baseline: second-order latent ODE with ODE-propagated density, rk4 (Yildiz et al. 2019; baselines.md 4)",
+          [](const json& j) { return std::make_shared<Ode2vae>(Ode2vaeOptions::from_json(j)); });
     return r;
   }();
   return reg;
@@ -42,7 +48,7 @@ json resolve_model_options(const json& model, const data::Dataset& train, int64_
   if (type == "ladid") return resolve_ladid_options(model, train, batch_size);
   if (type == "dynae" || type == "beta_vae" || type == "swae" || type == "sde_vae")
     return resolve_pair_ae_options(model, train, batch_size);
-  if (type == "ode_rnn" || type == "latent_ode") return resolve_frame_codec_options(model, train);
+  if (type == "ode_rnn" || type == "latent_ode" || type == "ndp" || type == "ode2vae") return resolve_frame_codec_options(model, train);
   return model;
 }
 

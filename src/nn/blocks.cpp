@@ -79,6 +79,10 @@ void ConvDecoderImpl::reset() {
 }
 
 at::Tensor ConvDecoderImpl::forward(const at::Tensor& z, const at::Tensor& static_map) {
+  return all_logits(z, static_map).slice(1, 0, 2 * options.out_channels(), 2);  // channel 2c: mean logits of channel c
+}
+
+at::Tensor ConvDecoderImpl::all_logits(const at::Tensor& z, const at::Tensor& static_map) {
   const int64_t c = options.base_channels(), s = options.resolution() / 16;
   at::Tensor h = fc(z).view({z.size(0), 8 * c, s, s});
   if (static_map.defined()) h = h + static_map;
@@ -87,8 +91,7 @@ at::Tensor ConvDecoderImpl::forward(const at::Tensor& z, const at::Tensor& stati
   h = bn2(torch::relu(up2(h)));
   h = bn3(torch::relu(up3(h)));
   h = bn4(torch::relu(up4(h)));
-  at::Tensor logits = out(h);                                          // [N, 2C, H, W]
-  return logits.slice(1, 0, 2 * options.out_channels(), 2);           // channel 2c: mean logits of data channel c
+  return out(h);  // [N, 2C, H, W]
 }
 
 }  // namespace latdyn::nn

@@ -342,7 +342,7 @@ TEST(ExponentialSchedule, DecaysEveryStepDownToTheFloor) {
 
 // ---------------------------------------------------------------- shipped compare config
 
-TEST(AdamaxCompareConfig, OdeBaselinesTrainWithTheirSpecifiedOptimiser) {
+TEST(AdamaxCompareConfig, BaselinesTrainWithTheirSpecifiedOptimiser) {
   // merged as `latdyn compare` does: the common trainer section, then the model entry's patch
   json cfg = read_json_file(std::string(LATDYN_SOURCE_DIR) + "/configs/compare_pendulum.json");
   int seen = 0;
@@ -361,9 +361,24 @@ TEST(AdamaxCompareConfig, OdeBaselinesTrainWithTheirSpecifiedOptimiser) {
       EXPECT_DOUBLE_EQ(o.schedule.gamma, 0.999) << type;
       EXPECT_DOUBLE_EQ(o.schedule.min_lr_factor, 0.1) << type;
       EXPECT_EQ(o.schedule.warmup_steps, 0) << type;
+    } else if (type == "ode2vae") {  // §4.4: Adam 8e-4, x0.995 every 200 steps (smooth), no floor
+      ++seen;
+      EXPECT_EQ(o.optimizer, "adamw");
+      EXPECT_DOUBLE_EQ(o.lr, 8e-4);
+      EXPECT_DOUBLE_EQ(o.weight_decay, 0.0);
+      EXPECT_EQ(o.schedule.type, "exponential");
+      EXPECT_NEAR(std::pow(o.schedule.gamma, 200), 0.995, 1e-8);
+      EXPECT_DOUBLE_EQ(o.schedule.min_lr_factor, 0.0);
+    } else if (type == "ndp") {  // §5.2: Adam 1e-3, batch 16
+      ++seen;
+      EXPECT_EQ(o.optimizer, "adamw");
+      EXPECT_DOUBLE_EQ(o.lr, 1e-3);
+      EXPECT_DOUBLE_EQ(o.weight_decay, 0.0);
+      EXPECT_EQ(o.schedule.type, "constant");
+      EXPECT_EQ(o.batch_size, 16);
     } else {
       EXPECT_EQ(o.optimizer, "adamw") << type;
     }
   }
-  EXPECT_EQ(seen, 2);
+  EXPECT_EQ(seen, 4);
 }

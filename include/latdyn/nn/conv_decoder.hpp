@@ -25,6 +25,9 @@ class ConvDecoderImpl final : public torch::nn::Cloneable<ConvDecoderImpl> {
   void reset() override;
   /// z: [N, d]; static_map: [N, 8c, H/16, W/16] or undefined -> mean logits [N, C, H, W]
   at::Tensor forward(const at::Tensor& z, const at::Tensor& static_map);
+  /// Every output of the last conv: [N, 2C, H, W]; channel 2c is forward's mean logit of data channel c, channel
+  /// 2c+1 a second map per data channel (NDP's per-pixel std, baselines.md §5.1).
+  at::Tensor all_logits(const at::Tensor& z, const at::Tensor& static_map);
   ConvDecoderOptions options;
   torch::nn::Linear fc{nullptr};
   torch::nn::ConvTranspose2d up1{nullptr}, up2{nullptr}, up3{nullptr}, up4{nullptr};
