@@ -5,6 +5,7 @@
 
 #include <filesystem>
 #include <sstream>
+#include <vector>
 
 #include "latdyn/core/fs_util.hpp"
 #include "support.hpp"
@@ -72,29 +73,41 @@ TEST(CliBaselines, SelectionByValidationNmseAndEval) {
   EXPECT_NE(b.text.find("val_nmse_first10"), std::string::npos) << b.text;
 }
 
-TEST(CliBaselines, LatentOdeTrainsAndResumesBitExact) {
-  const std::string dir = test::temp_dir("cli_latent_ode");
-  const std::string data = dir + "/pend.h5";
-  test::write_tiny_pendulum(data, 24, 12);
-  json model = {{"type", "latent_ode"}, {"enc_channels", 4}, {"dec_channels", 4}, {"token_dim", 16}, {"rec_hidden", 8},
-                {"latent_dim", 4}, {"units", 16}, {"n_samples", 2}, {"context_len", 4}, {"max_len", 12}};
-  const std::string cfg = config(dir, data, model, {{"epochs", 1}});
-  Out full = run("train --config " + cfg + " --run-dir " + dir + "/full");
-  ASSERT_EQ(full.code, 0) << full.text;
-  Out part = run("train --config " + cfg + " --run-dir " + dir + "/part --set trainer.max_steps=2");
-  ASSERT_EQ(part.code, 0) << part.text;
-  Out rest = run("train --run-dir " + dir + "/part --resume --set trainer.max_steps=0");
-  ASSERT_EQ(rest.code, 0) << rest.text;
-  auto last_loss = [](const std::string& run_dir) {
-    double v = 0;
-    std::istringstream in(read_text(run_dir + "/log.jsonl"));
-    for (std::string line; std::getline(in, line);) {
-      json j = json::parse(line);
-      if (j.contains("loss_total")) v = j["loss_total"].get<double>();
-    }
-    return v;
-  };
-  EXPECT_EQ(last_loss(dir + "/full"), last_loss(dir + "/part"));
+// Every sampling baseline (noise from the trainer's generator) resumes bit-exactly and evaluates through the CLI.
+TEST(CliBaselines, SamplingBaselinesTrainResumeBitExactAndEvaluate) {
+  const json codec = {{"enc_channels", 4}, {"dec_channels", 4}, {"token_dim", 16}, {"context_len", 4}, {"max_len", 12}};
+  const std::vector<json> models = {
+      {{"type", "latent_ode"}, {"rec_hidden", 8}, {"latent_dim", 4}, {"units", 16}, {"n_samples", 2}},
+      {{"type", "ode2vae"}, {"q", 4}, {"units", 16}, {"amort_len", 3}, {"substeps", 2}},
+      {{"type", "ndp"}, {"d_L", 4}, {"d_D", 2}, {"hidden", 16}, {"rtol", 1e-3}, {"atol", 1e-4}}};
+  for (json model : models) {
+    SCOPED_TRACE(model.dump());
+    model.update(codec);
+    const std::string dir = test::temp_dir("cli_" + model["type"].get<std::string>());
+    const std::string data = dir + "/pend.h5";
+    test::write_tiny_pendulum(data, 24, 12);
+    const std::string cfg = config(dir, data, model, {{"epochs", 1}});
+    Out full = run("train --config " + cfg + " --run-dir " + dir + "/full");
+    ASSERT_EQ(full.code, 0) << full.text;
+    Out part = run("train --config " + cfg + " --run-dir " + dir + "/part --set trainer.max_steps=2");
+    ASSERT_EQ(part.code, 0) << part.text;
+    Out rest = run("train --run-dir " + dir + "/part --resume --set trainer.max_steps=0");
+    ASSERT_EQ(rest.code, 0) << rest.text;
+    auto last_loss = [](const std::string& run_dir) {
+      double v = 0;
+      std::istringstream in(read_text(run_dir + "/log.jsonl"));
+      for (std::string line; std::getline(in, line);) {
+        json j = json::parse(line);
+        if (j.contains("loss_total")) v = j["loss_total"].get<double>();
+      }
+      return v;
+    };
+    EXPECT_EQ(last_loss(dir + "/full"), last_loss(dir + "/part"));
+    Out e = run("eval --run-dir " + dir + "/full");
+    ASSERT_EQ(e.code, 0) << e.text;
+    json m = json::parse(read_text(dir + "/full/metrics.json"));
+    EXPECT_TRUE(m.contains("metrics"));
+  }
 }
 
 TEST(CliBaselines, CompareTrainsEvaluatesTimesAndResumes) {
