@@ -7,6 +7,7 @@
 #include "latdyn/models/ae_baselines.hpp"
 #include "latdyn/models/dynae.hpp"
 #include "latdyn/models/ladid.hpp"
+#include "latdyn/models/msvi.hpp"
 #include "latdyn/models/ndp.hpp"
 #include "latdyn/models/ode2vae.hpp"
 #include "latdyn/models/ode_baselines.hpp"
@@ -35,6 +36,8 @@ const ModelRegistry& model_registry() {
           [](const json& j) { return std::make_shared<Ndp>(NdpOptions::from_json(j)); });
     r.add("ode2vae", "ODE2VAE-det baseline: second-order latent ODE with ODE-propagated density, rk4 (Yildiz et al. 2019; baselines.md 4)",
           [](const json& j) { return std::make_shared<Ode2vae>(Ode2vaeOptions::from_json(j)); });
+    r.add("msvi", "MSVI baseline: amortised sparse Bayesian multiple shooting, dopri5 blocks (Iakovlev et al. 2023; baselines.md 6)",
+          [](const json& j) { return std::make_shared<Msvi>(MsviOptions::from_json(j)); });
     return r;
   }();
   return reg;
@@ -49,6 +52,7 @@ json resolve_model_options(const json& model, const data::Dataset& train, int64_
   if (type == "dynae" || type == "beta_vae" || type == "swae" || type == "sde_vae")
     return resolve_pair_ae_options(model, train, batch_size);
   if (type == "ode_rnn" || type == "latent_ode" || type == "ndp" || type == "ode2vae") return resolve_frame_codec_options(model, train);
+  if (type == "msvi") return resolve_msvi_options(model, train);  // frame-codec options plus n_train
   return model;
 }
 

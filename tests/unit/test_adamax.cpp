@@ -376,9 +376,17 @@ TEST(AdamaxCompareConfig, BaselinesTrainWithTheirSpecifiedOptimiser) {
       EXPECT_DOUBLE_EQ(o.weight_decay, 0.0);
       EXPECT_EQ(o.schedule.type, "constant");
       EXPECT_EQ(o.batch_size, 16);
+    } else if (type == "msvi") {  // §6.5: Adam 3e-4 decayed exponentially to 1e-5 over the 2,500-step budget
+      ++seen;
+      EXPECT_EQ(o.optimizer, "adamw");
+      EXPECT_DOUBLE_EQ(o.lr, 3e-4);
+      EXPECT_DOUBLE_EQ(o.weight_decay, 0.0);
+      EXPECT_EQ(o.schedule.type, "exponential");
+      EXPECT_NEAR(o.lr * std::pow(o.schedule.gamma, cfg.at("budget").at("steps").get<double>()), 1e-5, 1e-12);
+      EXPECT_NEAR(o.lr * o.schedule.min_lr_factor, 1e-5, 1e-12);
     } else {
       EXPECT_EQ(o.optimizer, "adamw") << type;
     }
   }
-  EXPECT_EQ(seen, 4);
+  EXPECT_EQ(seen, 5);
 }
