@@ -224,7 +224,7 @@ json run_compare(const CompareRequest& req) {
     if (!std::isfinite(best_sanity) || v < best_sanity) best_sanity = v;
   }
   for (const auto& s : summary) {
-    auto pm = [&](const char* k) { return fmt_number(s[k]["mean"].get<double>()) + " ± " + fmt_number(s[k]["std"].get<double>(), 2); };
+    auto pm = [&](const char* k) { return fmt_mean_std(s[k]); };
     const bool flagged = std::isfinite(best_sanity) && s["nmse"]["mean"].get<double>() >= best_sanity;
     md << "| " << s["model"].get<std::string>() << (flagged ? " ⚠ (does not beat a sanity baseline)" : "") << " | "
        << s["parameters"].get<int64_t>() << " | " << pm("nmse") << " | " << pm("nmse_first10") << " | "

@@ -71,4 +71,10 @@ std::string fmt_number(double v, int prec) {
   return os.str();
 }
 
+std::string fmt_mean_std(const json& stat) {
+  const std::string mean = fmt_number(stat.at("mean").get<double>());
+  if (stat.value("n", int64_t{0}) < 2) return mean + " (1 seed)";
+  return mean + " ± " + fmt_number(stat.at("std").get<double>(), 2);
+}
+
 }  // namespace latdyn::eval

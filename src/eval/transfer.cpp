@@ -207,7 +207,9 @@ json run_transfer(const TransferRequest& req) {
       const double d = row["finetune"]["nmse"]["mean"].get<double>() - row["scratch"]["nmse"]["mean"].get<double>();
       const double spread = std::max(row["finetune"]["nmse"]["std"].get<double>(), row["scratch"]["nmse"]["std"].get<double>());
       row["finetune_minus_scratch"] = d;
-      row["verdict"] = std::abs(d) <= spread ? "inside the seed spread"
+      const bool one_seed = row["finetune"]["nmse"]["n"].get<int64_t>() < 2 || row["scratch"]["nmse"]["n"].get<int64_t>() < 2;
+      row["verdict"] = one_seed              ? (d < 0 ? "fine-tune lower (1 seed: no spread)" : "scratch lower (1 seed: no spread)")
+                       : std::abs(d) <= spread ? "inside the seed spread"
                        : d < 0               ? "fine-tune better"
                                              : "scratch better";
     }
@@ -229,7 +231,7 @@ json run_transfer(const TransferRequest& req) {
                 {"finetune", "every weight and buffer from the source checkpoint, fresh optimizer state"},
                 {"scratch", "random initialisation (seeded by the run seed), same settings"},
                 {"selection", "checkpoint by validation loss on the full target validation split (final curriculum phase)"},
-                {"verdict", "|mean difference| <= the larger seed std is reported as inside the seed spread"}}}};
+                {"verdict", "|mean difference| <= the larger seed std is reported as inside the seed spread; with one seed there is no spread and the verdict only says which mean is lower"}}}};
   write_text_atomic((fs::path(req.out_dir) / "transfer.json").string(), out.dump(2));
 
   std::ostringstream md;
@@ -244,7 +246,7 @@ json run_transfer(const TransferRequest& req) {
         "|---|---|---|---|---|---|---|\n";
   auto pm = [](const json& row, const char* arm) {
     if (!row.contains(arm)) return std::string("–");
-    return fmt_number(row[arm]["nmse"]["mean"].get<double>()) + " ± " + fmt_number(row[arm]["nmse"]["std"].get<double>(), 2);
+    return fmt_mean_std(row[arm]["nmse"]);
   };
   for (const auto& row : table)
     md << "| " << percent_label(row["fraction"].get<double>()) << " % | " << row["n_train"].get<int64_t>() << " | "

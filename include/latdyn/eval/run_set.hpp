@@ -30,5 +30,7 @@ json to_json(const SeedStat& s);
 
 /// Number with `prec` significant digits; "–" for NaN or infinity (markdown tables).
 std::string fmt_number(double v, int prec = 4);
+/// A to_json(SeedStat) object as "mean ± std" (std to 2 digits), or "mean (1 seed)" when there is no spread.
+std::string fmt_mean_std(const json& stat);
 
 }  // namespace latdyn::eval
