@@ -73,13 +73,16 @@ TEST(CliBaselines, SelectionByValidationNmseAndEval) {
   EXPECT_NE(b.text.find("val_nmse_first10"), std::string::npos) << b.text;
 }
 
-// Every sampling baseline (noise from the trainer's generator) resumes bit-exactly and evaluates through the CLI.
+// Every sampling baseline (noise from the trainer's generator: posterior samples, MSVI's attention dropout and weight
+// samples) resumes bit-exactly and evaluates through the CLI.
 TEST(CliBaselines, SamplingBaselinesTrainResumeBitExactAndEvaluate) {
   const json codec = {{"enc_channels", 4}, {"dec_channels", 4}, {"token_dim", 16}, {"context_len", 4}, {"max_len", 12}};
   const std::vector<json> models = {
       {{"type", "latent_ode"}, {"rec_hidden", 8}, {"latent_dim", 4}, {"units", 16}, {"n_samples", 2}},
       {{"type", "ode2vae"}, {"q", 4}, {"units", 16}, {"amort_len", 3}, {"substeps", 2}},
-      {{"type", "ndp"}, {"d_L", 4}, {"d_D", 2}, {"hidden", 16}, {"rtol", 1e-3}, {"atol", 1e-4}}};
+      {{"type", "ndp"}, {"d_L", 4}, {"d_D", 2}, {"hidden", 16}, {"rtol", 1e-3}, {"atol", 1e-4}},
+      {{"type", "msvi"}, {"latent_dim", 4}, {"m_F", 2}, {"stat_layers", 1}, {"dyn_layers", 1}, {"block_size", 4},
+       {"predict_samples", 2}, {"solver", "rk4"}, {"substeps", 1}}};
   for (json model : models) {
     SCOPED_TRACE(model.dump());
     model.update(codec);
