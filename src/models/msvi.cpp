@@ -87,11 +87,7 @@ MsviOptions MsviOptions::from_json(const json& j) {
   o.n_train = read_n_train(r, j);
   o.flip = r.get("flip", o.flip);
   o.predict_samples = r.get("predict_samples", o.predict_samples);
-  o.solver.method = r.get("solver", o.solver.method);
-  o.solver.rtol = r.get("rtol", o.solver.rtol);
-  o.solver.atol = r.get("atol", o.solver.atol);
-  o.solver.substeps = r.get("substeps", o.solver.substeps);
-  o.solver.max_steps = r.get("max_solver_steps", o.solver.max_steps);
+  read_solver_options(r, o.solver);
   r.finish();
   o.codec.check(r);
   o.solver.check("model (msvi).solver");
@@ -130,8 +126,8 @@ json MsviOptions::to_json() const {
             {"attn_dropout", attn_dropout}, {"tau_min", tau_min}, {"block_size", block_size}, {"xi", xi},
             {"obs_std", obs_std}, {"bayesian", bayesian}, {"logsig_init", logsig_init},
             {"n_train", n_train > 0 ? json(n_train) : json("auto")}, {"flip", flip},
-            {"predict_samples", predict_samples}, {"solver", solver.method}, {"rtol", solver.rtol},
-            {"atol", solver.atol}, {"substeps", solver.substeps}, {"max_solver_steps", solver.max_steps}};
+            {"predict_samples", predict_samples}};
+  write_solver_options(solver, j);
   codec.write(j);
   return j;
 }

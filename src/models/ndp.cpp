@@ -23,11 +23,7 @@ NdpOptions NdpOptions::from_json(const json& j) {
   o.decoder_uses_D = r.get("decoder_uses_D", o.decoder_uses_D);
   o.context = r.get("context", o.context);
   o.predict_samples = r.get("predict_samples", o.predict_samples);
-  o.solver.method = r.get("solver", o.solver.method);
-  o.solver.rtol = r.get("rtol", o.solver.rtol);
-  o.solver.atol = r.get("atol", o.solver.atol);
-  o.solver.substeps = r.get("substeps", o.solver.substeps);
-  o.solver.max_steps = r.get("max_solver_steps", o.solver.max_steps);
+  read_solver_options(r, o.solver);
   r.finish();
   o.codec.check(r);
   o.solver.check("model (ndp).solver");
@@ -42,9 +38,8 @@ NdpOptions NdpOptions::from_json(const json& j) {
 
 json NdpOptions::to_json() const {
   json j = {{"type", "ndp"}, {"d_L", d_L}, {"d_D", d_D}, {"hidden", hidden}, {"decoder_uses_D", decoder_uses_D},
-            {"context", context}, {"predict_samples", predict_samples}, {"solver", solver.method},
-            {"rtol", solver.rtol}, {"atol", solver.atol}, {"substeps", solver.substeps},
-            {"max_solver_steps", solver.max_steps}};
+            {"context", context}, {"predict_samples", predict_samples}};
+  write_solver_options(solver, j);
   codec.write(j);
   return j;
 }

@@ -42,11 +42,7 @@ Ode2vaeOptions Ode2vaeOptions::from_json(const json& j) {
   o.gamma = r.get("gamma", o.gamma);
   o.bayesian = r.get("bayesian", o.bayesian);
   o.lambda2_init = r.get("lambda2_init", o.lambda2_init);
-  o.solver.method = r.get("solver", o.solver.method);
-  o.solver.rtol = r.get("rtol", o.solver.rtol);
-  o.solver.atol = r.get("atol", o.solver.atol);
-  o.solver.substeps = r.get("substeps", o.solver.substeps);
-  o.solver.max_steps = r.get("max_solver_steps", o.solver.max_steps);
+  read_solver_options(r, o.solver);
   r.finish();
   o.codec.check(r);
   r.check_choice("likelihood", o.likelihood, {"bernoulli", "gaussian"});
@@ -65,9 +61,8 @@ Ode2vaeOptions Ode2vaeOptions::from_json(const json& j) {
 
 json Ode2vaeOptions::to_json() const {
   json j = {{"type", "ode2vae"}, {"q", q}, {"units", units}, {"amort_len", amort_len}, {"likelihood", likelihood},
-            {"obs_std", obs_std}, {"gamma", gamma}, {"bayesian", bayesian}, {"lambda2_init", lambda2_init},
-            {"solver", solver.method}, {"rtol", solver.rtol}, {"atol", solver.atol}, {"substeps", solver.substeps},
-            {"max_solver_steps", solver.max_steps}};
+            {"obs_std", obs_std}, {"gamma", gamma}, {"bayesian", bayesian}, {"lambda2_init", lambda2_init}};
+  write_solver_options(solver, j);
   codec.write(j);
   return j;
 }

@@ -184,6 +184,22 @@ Prediction OdeRnnModel::predict_impl(const data::Batch& context, const at::Tenso
   return p;
 }
 
+void read_solver_options(ConfigReader& r, nn::OdeOptions& s) {
+  s.method = r.get("solver", s.method);
+  s.rtol = r.get("rtol", s.rtol);
+  s.atol = r.get("atol", s.atol);
+  s.substeps = r.get("substeps", s.substeps);
+  s.max_steps = r.get("max_solver_steps", s.max_steps);
+}
+
+void write_solver_options(const nn::OdeOptions& s, json& j) {
+  j["solver"] = s.method;
+  j["rtol"] = s.rtol;
+  j["atol"] = s.atol;
+  j["substeps"] = s.substeps;
+  j["max_solver_steps"] = s.max_steps;
+}
+
 // ------------------------------------------------------------------------------------------------- Latent ODE --
 
 LatentOdeOptions LatentOdeOptions::from_json(const json& j) {
@@ -200,11 +216,7 @@ LatentOdeOptions LatentOdeOptions::from_json(const json& j) {
   o.kl_rate = r.get("kl_rate", o.kl_rate);
   o.future_only = r.get("future_only", o.future_only);
   o.predict_samples = r.get("predict_samples", o.predict_samples);
-  o.solver.method = r.get("solver", o.solver.method);
-  o.solver.rtol = r.get("rtol", o.solver.rtol);
-  o.solver.atol = r.get("atol", o.solver.atol);
-  o.solver.substeps = r.get("substeps", o.solver.substeps);
-  o.solver.max_steps = r.get("max_solver_steps", o.solver.max_steps);
+  read_solver_options(r, o.solver);
   r.finish();
   o.codec.check(r);
   o.solver.check("model (latent_ode).solver");
@@ -218,9 +230,8 @@ LatentOdeOptions LatentOdeOptions::from_json(const json& j) {
 json LatentOdeOptions::to_json() const {
   json j = {{"type", "latent_ode"}, {"rec_hidden", rec_hidden}, {"latent_dim", latent_dim}, {"units", units},
             {"obs_std", obs_std}, {"n_samples", n_samples}, {"kl_wait_epochs", kl_wait_epochs}, {"kl_rate", kl_rate},
-            {"future_only", future_only}, {"predict_samples", predict_samples}, {"solver", solver.method},
-            {"rtol", solver.rtol}, {"atol", solver.atol}, {"substeps", solver.substeps},
-            {"max_solver_steps", solver.max_steps}};
+            {"future_only", future_only}, {"predict_samples", predict_samples}};
+  write_solver_options(solver, j);
   codec.write(j);
   return j;
 }

@@ -28,6 +28,10 @@ struct FrameCodecOptions {
   void write(json& j) const;
   void check(ConfigReader& r) const;
 };
+/// The solver keys every ODE baseline reads (solver, rtol, atol, substeps, max_solver_steps), over the model's defaults
+/// already in `s`; write_solver_options stores the same keys.
+void read_solver_options(ConfigReader& r, nn::OdeOptions& s);
+void write_solver_options(const nn::OdeOptions& s, json& j);
 /// Reads `type`'s options, fills channels/resolution from the training split, checks trajectory length.
 json resolve_frame_codec_options(const json& model, const data::Dataset& train);
 
