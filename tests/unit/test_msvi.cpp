@@ -16,8 +16,10 @@
 #include "latdyn/models/likelihood.hpp"
 #include "latdyn/models/msvi.hpp"
 #include "latdyn/models/registry.hpp"
+#include "model_support.hpp"
 
 using namespace latdyn;
+using namespace latdyn::test;
 
 namespace {
 
@@ -27,47 +29,6 @@ json small_msvi() {
               {"token_dim", 16},    {"context_len", 4}, {"max_len", 10},     {"latent_dim", 6},   {"m_F", 2},
               {"stat_layers", 2},   {"dyn_layers", 2},  {"block_size", 3},   {"n_train", 5},      {"predict_samples", 2},
               {"delta_r", 0.25}};
-}
-
-data::Batch random_batch(int64_t b, int64_t t, uint64_t seed = 1) {
-  at::Generator gen = at::detail::createCPUGenerator(seed);
-  data::Batch out;
-  out.x = at::rand({b, t, 1, 32, 32}, gen);
-  // row r: dt = 0.1 + 0.02 r, starting at 0.5 r (irregular across rows)
-  at::Tensor rows = at::arange(b, at::kDouble).unsqueeze(1);
-  out.t = 0.5 * rows + at::arange(t, at::kDouble).unsqueeze(0) * (0.1 + 0.02 * rows);
-  out.mask = at::ones({b, t});
-  out.index = at::arange(b);
-  return out;
-}
-
-// A bright square moving right by one pixel per frame.
-data::Batch moving_square_batch(int64_t b, int64_t t) {
-  data::Batch out;
-  out.x = at::zeros({b, t, 1, 32, 32});
-  for (int64_t i = 0; i < b; ++i)
-    for (int64_t k = 0; k < t; ++k)
-      out.x.index_put_({i, k, 0, torch::indexing::Slice(8 + 2 * i, 14 + 2 * i), torch::indexing::Slice(4 + k, 10 + k)},
-                       1.0);
-  out.t = at::arange(t, at::kDouble).unsqueeze(0).repeat({b, 1}) * 0.1;
-  out.mask = at::ones({b, t});
-  out.index = at::arange(b);
-  return out;
-}
-
-// One intra-op thread for the solver-heavy tests: an ODE solve is thousands of tiny ops, and on a busy machine the
-// OpenMP team of test_main (2 threads) spends most of its time spinning between them. Restored on scope exit.
-struct OneThread {
-  int saved = at::get_num_threads();
-  OneThread() { at::set_num_threads(1); }
-  ~OneThread() { at::set_num_threads(saved); }
-};
-
-double term(const models::LossTerms& lt, const std::string& name) {
-  for (const auto& [n, v] : lt.terms)
-    if (n == name) return v.item<double>();
-  ADD_FAILURE() << "no loss term " << name;
-  return NAN;
 }
 
 void zero_field(models::Msvi& m) {
@@ -260,25 +221,7 @@ TEST(Msvi, TrainingStepsReduceTheLoss) {
   json o = small_msvi();
   o["context_len"] = 3, o["max_len"] = 7, o["n_train"] = 2;
   auto m = models::create_model(o);
-  m->train();
-  data::Batch b = moving_square_batch(2, 7);
-  auto eval_loss = [&] {
-    models::StepContext ctx;
-    ctx.noise = at::detail::createCPUGenerator(99);
-    torch::NoGradGuard g;
-    return m->loss(b, ctx).total.item<double>();
-  };
-  const double before = eval_loss();
-  torch::optim::Adam opt(m->parameters(), torch::optim::AdamOptions(3e-3));
-  models::StepContext ctx;
-  ctx.noise = at::detail::createCPUGenerator(1);
-  for (int step = 0; step < 8; ++step) {
-    opt.zero_grad();
-    auto lt = m->loss(b, ctx);
-    lt.total.backward();
-    opt.step();
-  }
-  const double after = eval_loss();
+  const auto [before, after] = loss_before_after_adam(*m, moving_square_batch(2, 7), 3e-3, 8);
   EXPECT_LT(after, 0.8 * before) << "before " << before << " after " << after;
 }
 
@@ -333,32 +276,20 @@ TEST(Msvi, ResolveFillsDataShapeAndNTrain) {
 }
 
 TEST(Msvi, OptionErrorsNameTheKey) {
-  auto expect_error = [](json o, const std::string& needle) {
-    try {
-      models::create_model(o);
-      ADD_FAILURE() << "expected ConfigError for " << o.dump();
-    } catch (const ConfigError& e) {
-      EXPECT_NE(std::string(e.what()).find(needle), std::string::npos) << e.what();
-    }
-  };
-  auto with = [](const std::string& key, json v) {
-    json o = small_msvi();
-    o[key] = std::move(v);
-    return o;
-  };
-  expect_error(with("block_size", 0), "block_size");
-  expect_error(with("block_size", 10), "block_size");  // > max_len − 1
-  expect_error(with("dyn_order", 3), "dyn_order");
-  expect_error(with("latent_dim", 5), "latent_dim");  // odd in second order
-  expect_error(with("flip", "x"), "flip");
-  expect_error(with("attn_type", "tpd"), "attn_type");
-  expect_error(with("xi", 0.0), "xi");
-  expect_error(with("n_train", "many"), "n_train");
-  expect_error(with("attn_dropout", 1.0), "attn_dropout");
-  expect_error(with("delta_r", -1.0), "delta_r");
-  expect_error(with("predict_samples", 0), "predict_samples");
-  expect_error(with("solver", "rk5"), "rk4");
-  expect_error(with("blocksize", 2), "blocksize");
+  auto with = [](const std::string& key, json v) { return with_option(small_msvi(), key, std::move(v)); };
+  expect_config_error(with("block_size", 0), "block_size");
+  expect_config_error(with("block_size", 10), "block_size");  // > max_len − 1
+  expect_config_error(with("dyn_order", 3), "dyn_order");
+  expect_config_error(with("latent_dim", 5), "latent_dim");  // odd in second order
+  expect_config_error(with("flip", "x"), "flip");
+  expect_config_error(with("attn_type", "tpd"), "attn_type");
+  expect_config_error(with("xi", 0.0), "xi");
+  expect_config_error(with("n_train", "many"), "n_train");
+  expect_config_error(with("attn_dropout", 1.0), "attn_dropout");
+  expect_config_error(with("delta_r", -1.0), "delta_r");
+  expect_config_error(with("predict_samples", 0), "predict_samples");
+  expect_config_error(with("solver", "rk5"), "rk4");
+  expect_config_error(with("blocksize", 2), "blocksize");
 }
 
 // Timing of the pieces of one training step (not part of the suite): --gtest_also_run_disabled_tests

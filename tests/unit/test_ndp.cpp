@@ -11,8 +11,10 @@
 #include "latdyn/core/error.hpp"
 #include "latdyn/models/ndp.hpp"
 #include "latdyn/models/registry.hpp"
+#include "model_support.hpp"
 
 using namespace latdyn;
+using namespace latdyn::test;
 
 namespace {
 
@@ -22,41 +24,6 @@ json small_ndp() {
 }
 
 models::Ndp make_ndp(const json& j) { return models::Ndp(models::NdpOptions::from_json(j)); }
-
-data::Batch random_batch(int64_t b, int64_t t, uint64_t seed = 1) {
-  at::Generator gen = at::detail::createCPUGenerator(seed);
-  data::Batch out;
-  out.x = at::rand({b, t, 1, 32, 32}, gen);
-  // row r: dt = 0.1 + 0.02 r, starting at 0.5 r (per-trajectory irregular grids)
-  at::Tensor rows = at::arange(b, at::kDouble).unsqueeze(1);
-  out.t = 0.5 * rows + at::arange(t, at::kDouble).unsqueeze(0) * (0.1 + 0.02 * rows);
-  out.mask = at::ones({b, t});
-  out.index = at::arange(b);
-  return out;
-}
-
-models::StepContext step_ctx(uint64_t seed) {
-  models::StepContext ctx;
-  ctx.noise = at::detail::createCPUGenerator(seed);
-  return ctx;
-}
-
-double term(const models::LossTerms& lt, const std::string& name) {
-  for (const auto& [n, v] : lt.terms)
-    if (n == name) return v.item<double>();
-  ADD_FAILURE() << "no loss term " << name;
-  return 0;
-}
-
-std::string config_error(const json& j) {
-  try {
-    models::create_model(j);
-  } catch (const ConfigError& e) {
-    return e.what();
-  }
-  ADD_FAILURE() << "expected ConfigError for " << j.dump();
-  return "";
-}
 
 }  // namespace
 

@@ -11,47 +11,16 @@
 #include "latdyn/core/error.hpp"
 #include "latdyn/models/ode2vae.hpp"
 #include "latdyn/models/registry.hpp"
+#include "model_support.hpp"
 
 using namespace latdyn;
+using namespace latdyn::test;
 
 namespace {
 
 json small_ode2vae() {
   return json{{"type", "ode2vae"}, {"channels", 1}, {"resolution", 32}, {"enc_channels", 4}, {"dec_channels", 4},
               {"token_dim", 16}, {"context_len", 4}, {"max_len", 10}, {"q", 3}, {"units", 12}};
-}
-
-data::Batch random_batch(int64_t b, int64_t t, uint64_t seed = 1) {
-  at::Generator gen = at::detail::createCPUGenerator(seed);
-  data::Batch out;
-  out.x = at::rand({b, t, 1, 32, 32}, gen);
-  // row r: dt = 0.1 (r = 0) or 0.1 + 0.02 r, starting at 0.5 r (irregular across rows)
-  at::Tensor rows = at::arange(b, at::kDouble).unsqueeze(1);
-  out.t = 0.5 * rows + at::arange(t, at::kDouble).unsqueeze(0) * (0.1 + 0.02 * rows);
-  out.mask = at::ones({b, t});
-  out.index = at::arange(b);
-  return out;
-}
-
-// A bright square moving right by one pixel per frame (learnable structure for the training test).
-data::Batch moving_square_batch(int64_t b, int64_t t) {
-  data::Batch out;
-  out.x = at::zeros({b, t, 1, 32, 32});
-  for (int64_t i = 0; i < b; ++i)
-    for (int64_t k = 0; k < t; ++k) out.x.index_put_({i, k, 0, torch::indexing::Slice(8 + 2 * i, 14 + 2 * i),
-                                                      torch::indexing::Slice(4 + k, 10 + k)},
-                                                     1.0);
-  out.t = at::arange(t, at::kDouble).unsqueeze(0).repeat({b, 1}) * 0.1;
-  out.mask = at::ones({b, t});
-  out.index = at::arange(b);
-  return out;
-}
-
-double term(const models::LossTerms& lt, const std::string& name) {
-  for (const auto& [n, v] : lt.terms)
-    if (n == name) return v.item<double>();
-  ADD_FAILURE() << "no loss term " << name;
-  return NAN;
 }
 
 // Sets f_W(v, s) = A v exactly with ReLUs: h1 = [relu(v); relu(-v)], h2 = h1, out = [A, -A] h2 (needs units >= 2q).
@@ -236,25 +205,7 @@ TEST(Ode2vae, TrainingStepsReduceTheLoss) {
   json o = small_ode2vae();
   o["context_len"] = 3, o["max_len"] = 6;
   auto m = models::create_model(o);
-  m->train();
-  data::Batch b = moving_square_batch(3, 6);
-  auto eval_loss = [&] {
-    models::StepContext ctx;
-    ctx.noise = at::detail::createCPUGenerator(99);
-    torch::NoGradGuard g;
-    return m->loss(b, ctx).total.item<double>();
-  };
-  const double before = eval_loss();
-  torch::optim::Adam opt(m->parameters(), torch::optim::AdamOptions(5e-3));
-  models::StepContext ctx;
-  ctx.noise = at::detail::createCPUGenerator(1);
-  for (int step = 0; step < 15; ++step) {
-    opt.zero_grad();
-    auto lt = m->loss(b, ctx);
-    lt.total.backward();
-    opt.step();
-  }
-  const double after = eval_loss();
+  const auto [before, after] = loss_before_after_adam(*m, moving_square_batch(3, 6), 5e-3, 15);
   EXPECT_LT(after, 0.8 * before) << "before " << before << " after " << after;
 }
 
@@ -279,33 +230,12 @@ TEST(Ode2vae, DefaultsAndParameterCount) {
 }
 
 TEST(Ode2vae, OptionErrorsNameTheKey) {
-  auto expect_error = [](json o, const std::string& needle) {
-    try {
-      models::create_model(o);
-      ADD_FAILURE() << "expected ConfigError for " << o.dump();
-    } catch (const ConfigError& e) {
-      EXPECT_NE(std::string(e.what()).find(needle), std::string::npos) << e.what();
-    }
-  };
-  json o = small_ode2vae();
-  o["likelihood"] = "bernouli";
-  expect_error(o, "bernoulli");
-  o = small_ode2vae();
-  o["q"] = 0;
-  expect_error(o, "q must be");
-  o = small_ode2vae();
-  o["amort_len"] = 5;  // > context_len 4
-  expect_error(o, "amort_len");
-  o = small_ode2vae();
-  o["solver"] = "rk5";
-  expect_error(o, "rk4");
-  o = small_ode2vae();
-  o["gama"] = 1.0;
-  expect_error(o, "gamma");
-  o = small_ode2vae();
-  o["obs_std"] = 0.0;
-  expect_error(o, "obs_std");
-  o = small_ode2vae();
-  o["bayesian"] = 1;
-  expect_error(o, "bayesian");
+  auto with = [](const std::string& key, json v) { return with_option(small_ode2vae(), key, std::move(v)); };
+  expect_config_error(with("likelihood", "bernouli"), "bernoulli");
+  expect_config_error(with("q", 0), "q must be");
+  expect_config_error(with("amort_len", 5), "amort_len");  // > context_len 4
+  expect_config_error(with("solver", "rk5"), "rk4");
+  expect_config_error(with("gama", 1.0), "gamma");
+  expect_config_error(with("obs_std", 0.0), "obs_std");
+  expect_config_error(with("bayesian", 1), "bayesian");
 }

@@ -11,26 +11,16 @@
 #include "latdyn/core/error.hpp"
 #include "latdyn/models/ode_baselines.hpp"
 #include "latdyn/models/registry.hpp"
+#include "model_support.hpp"
 
 using namespace latdyn;
+using namespace latdyn::test;
 
 namespace {
 
 json small_codec(const std::string& type) {
   return json{{"type", type}, {"channels", 1}, {"resolution", 32}, {"enc_channels", 4}, {"dec_channels", 4},
               {"token_dim", 16}, {"context_len", 4}, {"max_len", 10}};
-}
-
-data::Batch random_batch(int64_t b, int64_t t, uint64_t seed = 1) {
-  at::Generator gen = at::detail::createCPUGenerator(seed);
-  data::Batch out;
-  out.x = at::rand({b, t, 1, 32, 32}, gen);
-  // row r: dt = 0.1 (r = 0) or 0.1 + 0.02 r, starting at 0.5 r
-  at::Tensor rows = at::arange(b, at::kDouble).unsqueeze(1);
-  out.t = 0.5 * rows + at::arange(t, at::kDouble).unsqueeze(0) * (0.1 + 0.02 * rows);
-  out.mask = at::ones({b, t});
-  out.index = at::arange(b);
-  return out;
 }
 
 void expect_gradients_everywhere(models::LatentModel& m, const data::Batch& b) {
@@ -144,23 +134,7 @@ TEST(OdeBaselines, LatentOdeKlAnnealingAndLossTerms) {
 }
 
 TEST(OdeBaselines, OptionErrors) {
-  json o = small_codec("latent_ode");
-  o["solver"] = "dopri";
-  try {
-    models::create_model(o);
-    FAIL() << "expected ConfigError";
-  } catch (const ConfigError& e) {
-    EXPECT_NE(std::string(e.what()).find("did you mean 'dopri5'"), std::string::npos) << e.what();
-  }
-  json r = small_codec("ode_rnn");
-  r["max_len"] = 4;
-  EXPECT_THROW(models::create_model(r), ConfigError);
-  r = small_codec("ode_rnn");
-  r["hiden"] = 3;
-  try {
-    models::create_model(r);
-    FAIL() << "expected ConfigError";
-  } catch (const ConfigError& e) {
-    EXPECT_NE(std::string(e.what()).find("hidden"), std::string::npos) << e.what();
-  }
+  expect_config_error(with_option(small_codec("latent_ode"), "solver", "dopri"), "did you mean 'dopri5'");
+  expect_config_error(with_option(small_codec("ode_rnn"), "max_len", 4), "max_len");
+  expect_config_error(with_option(small_codec("ode_rnn"), "hiden", 3), "hidden");
 }
