@@ -13,23 +13,13 @@
 #include "latdyn/core/fs_util.hpp"
 #include "latdyn/data/array.hpp"
 #include "latdyn/data/npy.hpp"
-#include "support.hpp"
+#include "cli_support.hpp"
 
 using namespace latdyn;
+using namespace latdyn::test;
 namespace fs = std::filesystem;
 
 namespace {
-const std::string kBin = LATDYN_BINARY;
-
-struct Result {
-  int code;
-  std::string out;
-};
-Result latdyn_cmd(const std::string& args) {
-  Result r;
-  r.code = test::run_command(kBin + " " + args, &r.out);
-  return r;
-}
 std::string write_config(const std::string& dir, const json& cfg) {
   const std::string p = dir + "/config.json";
   write_text_atomic(p, cfg.dump(2));
@@ -38,7 +28,7 @@ std::string write_config(const std::string& dir, const json& cfg) {
 // Simulated tiny dataset through the CLI itself.
 std::string simulate_tiny(const std::string& dir, int frames = 20) {
   const std::string p = dir + "/tiny.h5";
-  Result r = latdyn_cmd("simulate pendulum --out " + p + " --option n_trajectories=24 --option n_train=18 --option n_val=3 "
+  CliResult r = latdyn_cmd("simulate pendulum --out " + p + " --option n_trajectories=24 --option n_train=18 --option n_val=3 "
                         "--option frames=" + std::to_string(frames) + " --option seed=7");
   EXPECT_EQ(r.code, 0) << r.out;
   return p;
@@ -65,7 +55,7 @@ TEST(Cli, SimulateTrainEvalPredictInfoChain) {
   const std::string cfg = write_config(dir, test::tiny_ladid_config(data));
   const std::string run = dir + "/run";
 
-  Result tr = latdyn_cmd("train --config " + cfg + " --run-dir " + run + " --set trainer.epochs=5");
+  CliResult tr = latdyn_cmd("train --config " + cfg + " --run-dir " + run + " --set trainer.epochs=5");
   ASSERT_EQ(tr.code, 0) << tr.out;
   for (const char* f : {"config.json", "log.jsonl", "status.json", "normalizer.json", "env.json", "ckpt/best/DONE"})
     EXPECT_TRUE(fs::exists(run + "/" + f)) << f;
@@ -73,7 +63,7 @@ TEST(Cli, SimulateTrainEvalPredictInfoChain) {
   EXPECT_EQ(resolved["trainer"]["epochs"], 5);  // --set reached the resolved config
   EXPECT_EQ(json::parse(read_text(run + "/status.json"))["status"], "completed");
 
-  Result ev = latdyn_cmd("eval --run-dir " + run);
+  CliResult ev = latdyn_cmd("eval --run-dir " + run);
   ASSERT_EQ(ev.code, 0) << ev.out;
   json metrics = json::parse(read_text(run + "/metrics.json"));
   ASSERT_TRUE(metrics.contains("metrics"));
@@ -93,12 +83,12 @@ TEST(Cli, SimulateTrainEvalPredictInfoChain) {
 
   // Query times between and beyond the training grid (dt = 0.5 for the quick/default profiles).
   const std::string pred = dir + "/pred.h5";
-  Result pr = latdyn_cmd("predict --run-dir " + run + " --data " + data + " --index 0,5 --relative --times 0.25,2.1,3.75,30 --out " + pred);
+  CliResult pr = latdyn_cmd("predict --run-dir " + run + " --data " + data + " --index 0,5 --relative --times 0.25,2.1,3.75,30 --out " + pred);
   ASSERT_EQ(pr.code, 0) << pr.out;
 
-  Result info = latdyn_cmd("info --json");
+  CliResult info = latdyn_cmd("info --json");
   ASSERT_EQ(info.code, 0) << info.out;
-  Result get = latdyn_cmd("info " + data + " --get options.seed");  // one value for scripts
+  CliResult get = latdyn_cmd("info " + data + " --get options.seed");  // one value for scripts
   ASSERT_EQ(get.code, 0) << get.out;
   EXPECT_EQ(get.out, "7\n");
   EXPECT_EQ(latdyn_cmd("info " + data + " --get options.no_such_key").code, 2);
@@ -107,10 +97,10 @@ TEST(Cli, SimulateTrainEvalPredictInfoChain) {
   EXPECT_TRUE(j.contains("models"));
   EXPECT_NE(info.out.find("pendulum"), std::string::npos);
   EXPECT_NE(info.out.find("ladid"), std::string::npos);
-  Result info_text = latdyn_cmd("info");
+  CliResult info_text = latdyn_cmd("info");
   ASSERT_EQ(info_text.code, 0);
   EXPECT_NE(info_text.out.find("pendulum"), std::string::npos);
-  Result info_file = latdyn_cmd("info " + data);
+  CliResult info_file = latdyn_cmd("info " + data);
   ASSERT_EQ(info_file.code, 0) << info_file.out;
   EXPECT_NE(info_file.out.find("trajectories"), std::string::npos);
 
@@ -158,7 +148,7 @@ TEST(Cli, ResumeContinuesAStoppedRun) {
   // a checkpoint directory without its DONE marker (killed while writing) is never loaded
   fs::copy(run + "/ckpt/step_00000003", run + "/ckpt/step_00000005", fs::copy_options::recursive);
   fs::remove(run + "/ckpt/step_00000005/DONE");
-  Result r = latdyn_cmd("train --run-dir " + run + " --resume --set trainer.max_steps=6");
+  CliResult r = latdyn_cmd("train --run-dir " + run + " --resume --set trainer.max_steps=6");
   ASSERT_EQ(r.code, 0) << r.out;
   EXPECT_NE(r.out.find("resumed from " + run + "/ckpt/step_00000003 at step 3"), std::string::npos) << r.out;
   EXPECT_EQ(json::parse(read_text(run + "/status.json"))["steps"], 6);
@@ -173,17 +163,17 @@ TEST(Cli, ResumeContinuesAStoppedRun) {
   }
   EXPECT_EQ(train_steps, (std::vector<int64_t>{1, 2, 3, 4, 5, 6}));
   // batch size and seed define the run's steps and random streams: they cannot change on resume
-  Result bs = latdyn_cmd("train --run-dir " + run + " --resume --set trainer.batch_size=2 --set trainer.max_steps=8");
+  CliResult bs = latdyn_cmd("train --run-dir " + run + " --resume --set trainer.batch_size=2 --set trainer.max_steps=8");
   EXPECT_EQ(bs.code, 2) << bs.out;
   EXPECT_NE(bs.out.find("batch_size"), std::string::npos) << bs.out;
   // nested trainer keys change one at a time on resume
-  Result nested = latdyn_cmd("train --run-dir " + run + " --resume --set trainer.optimizer.lr=5e-4 --set trainer.max_steps=7");
+  CliResult nested = latdyn_cmd("train --run-dir " + run + " --resume --set trainer.optimizer.lr=5e-4 --set trainer.max_steps=7");
   ASSERT_EQ(nested.code, 0) << nested.out;
   json resumed_cfg = json::parse(read_text(run + "/config.json"));
   EXPECT_EQ(resumed_cfg["trainer"]["optimizer"]["lr"], 5e-4);
   EXPECT_EQ(resumed_cfg["trainer"]["optimizer"]["type"], "adamw");
   // a model override on resume would silently change the run: refused
-  Result bad = latdyn_cmd("train --run-dir " + run + " --resume --set model.latent_dim=4");
+  CliResult bad = latdyn_cmd("train --run-dir " + run + " --resume --set model.latent_dim=4");
   EXPECT_EQ(bad.code, 2) << bad.out;
   EXPECT_NE(bad.out.find("trainer"), std::string::npos) << bad.out;
 }
@@ -194,7 +184,7 @@ TEST(Cli, NanGuardStopsCleanlyWithStatus) {
   const std::string cfg = write_config(dir, test::tiny_ladid_config(data));
   const std::string run = dir + "/run";
   // sigma_y = 1e-25 makes (y - mean)^2 / sigma^2 overflow float32: the loss is infinite at the first step
-  Result r = latdyn_cmd("train --config " + cfg + " --run-dir " + run + " --set model.sigma_y=1e-25");
+  CliResult r = latdyn_cmd("train --config " + cfg + " --run-dir " + run + " --set model.sigma_y=1e-25");
   EXPECT_EQ(r.code, 6) << r.out;
   EXPECT_NE(r.out.find("stopping"), std::string::npos) << r.out;
   EXPECT_EQ(r.out.find("terminate called"), std::string::npos) << r.out;
@@ -206,11 +196,11 @@ TEST(Cli, NanGuardStopsCleanlyWithStatus) {
 
 TEST(Cli, HelpOnEverySubcommand) {
   for (const char* sub : {"", "simulate", "import", "train", "eval", "predict", "info", "encode", "compare", "finetune", "transfer"}) {
-    Result r = latdyn_cmd(std::string(sub) + " --help");
+    CliResult r = latdyn_cmd(std::string(sub) + " --help");
     EXPECT_EQ(r.code, 0) << sub << "\n" << r.out;
     EXPECT_NE(r.out.find("Usage"), std::string::npos) << sub << "\n" << r.out;
   }
-  Result none = latdyn_cmd("");
+  CliResult none = latdyn_cmd("");
   EXPECT_NE(none.code, 0);
 }
 
@@ -218,9 +208,9 @@ TEST(Cli, ImportNpyRoundTrip) {
   const std::string dir = test::temp_dir("cli_import");
   data::write_npy(dir + "/y.npy", float_array({10, 6, 3}, 1.0f));  // vector data [N,T,D]
   data::write_npy(dir + "/theta.npy", float_array({10, 6}, 2.0f));
-  Result r = latdyn_cmd("import --y " + dir + "/y.npy --dt 0.1 --truth theta=" + dir + "/theta.npy --out " + dir + "/v.h5");
+  CliResult r = latdyn_cmd("import --y " + dir + "/y.npy --dt 0.1 --truth theta=" + dir + "/theta.npy --out " + dir + "/v.h5");
   ASSERT_EQ(r.code, 0) << r.out;
-  Result info = latdyn_cmd("info " + dir + "/v.h5");
+  CliResult info = latdyn_cmd("info " + dir + "/v.h5");
   ASSERT_EQ(info.code, 0) << info.out;
   EXPECT_NE(info.out.find("theta"), std::string::npos) << info.out;
 }
@@ -237,7 +227,7 @@ class CliBadInput : public ::testing::Test {
     fs::copy_file(cached, good);
   }
   void expect_error(const std::string& args, int code, std::initializer_list<std::string> needles) {
-    Result r = latdyn_cmd(args);
+    CliResult r = latdyn_cmd(args);
     EXPECT_EQ(r.code, code) << args << "\n" << r.out;
     EXPECT_NE(r.out.find("error"), std::string::npos) << r.out;
     for (const auto& n : needles) EXPECT_NE(r.out.find(n), std::string::npos) << "missing '" << n << "' in:\n" << r.out;
@@ -275,7 +265,7 @@ TEST_F(CliBadInput, CorruptDatasetFile) {
     const std::string junk(256, '\xff');
     f.write(junk.data(), junk.size());
   }
-  Result r = latdyn_cmd(train_with(other, "--set trainer.max_steps=1"));
+  CliResult r = latdyn_cmd(train_with(other, "--set trainer.max_steps=1"));
   // 0xff bytes are NaN in float32 observations: caught by validation, never trained on
   EXPECT_EQ(r.code, 3) << r.out;
 }

@@ -8,21 +8,13 @@
 #include <vector>
 
 #include "latdyn/core/fs_util.hpp"
-#include "support.hpp"
+#include "cli_support.hpp"
 
 using namespace latdyn;
+using namespace latdyn::test;
 namespace fs = std::filesystem;
 
 namespace {
-struct Out {
-  int code;
-  std::string text;
-};
-Out run(const std::string& args) {
-  Out o;
-  o.code = test::run_command(std::string(LATDYN_BINARY) + " " + args, &o.text);
-  return o;
-}
 std::string config(const std::string& dir, const std::string& data, const json& model, const json& trainer_extra) {
   json cfg = test::tiny_ladid_config(data);
   cfg["model"] = model;
@@ -42,8 +34,8 @@ TEST(CliBaselines, SelectionByValidationNmseAndEval) {
                 {"context_len", 4}, {"max_len", 12}};
   const std::string cfg = config(dir, data, model, {{"epochs", 4}});
   const std::string run_dir = dir + "/run";
-  Out t = run("train --config " + cfg + " --run-dir " + run_dir);
-  ASSERT_EQ(t.code, 0) << t.text;
+  CliResult t = latdyn_cmd("train --config " + cfg + " --run-dir " + run_dir);
+  ASSERT_EQ(t.code, 0) << t.out;
   json st = json::parse(read_text(run_dir + "/status.json"));
   EXPECT_EQ(st["select_by"], "val_nmse");
   EXPECT_FALSE(st["early_stopped"].get<bool>());
@@ -61,16 +53,16 @@ TEST(CliBaselines, SelectionByValidationNmseAndEval) {
   }
   EXPECT_GE(validations, 3);
   EXPECT_DOUBLE_EQ(st["best_value"].get<double>(), smallest);
-  Out e = run("eval --run-dir " + run_dir);
-  ASSERT_EQ(e.code, 0) << e.text;
+  CliResult e = latdyn_cmd("eval --run-dir " + run_dir);
+  ASSERT_EQ(e.code, 0) << e.out;
   json m = json::parse(read_text(run_dir + "/metrics.json"));
   EXPECT_EQ(m["checkpoint"], "best");
   // an explicit selection metric that validation cannot produce is a clear error
   json bad_model = model;
   const std::string cfg2 = config(dir, data, bad_model, {{"select_by", "val_nmse_frist10"}});
-  Out b = run("train --config " + cfg2 + " --run-dir " + dir + "/run_bad");
-  EXPECT_EQ(b.code, 2) << b.text;
-  EXPECT_NE(b.text.find("val_nmse_first10"), std::string::npos) << b.text;
+  CliResult b = latdyn_cmd("train --config " + cfg2 + " --run-dir " + dir + "/run_bad");
+  EXPECT_EQ(b.code, 2) << b.out;
+  EXPECT_NE(b.out.find("val_nmse_first10"), std::string::npos) << b.out;
 }
 
 // Every sampling baseline (noise from the trainer's generator: posterior samples, MSVI's attention dropout and weight
@@ -90,12 +82,12 @@ TEST(CliBaselines, SamplingBaselinesTrainResumeBitExactAndEvaluate) {
     const std::string data = dir + "/pend.h5";
     test::write_tiny_pendulum(data, 24, 12);
     const std::string cfg = config(dir, data, model, {{"epochs", 1}});
-    Out full = run("train --config " + cfg + " --run-dir " + dir + "/full");
-    ASSERT_EQ(full.code, 0) << full.text;
-    Out part = run("train --config " + cfg + " --run-dir " + dir + "/part --set trainer.max_steps=2");
-    ASSERT_EQ(part.code, 0) << part.text;
-    Out rest = run("train --run-dir " + dir + "/part --resume --set trainer.max_steps=0");
-    ASSERT_EQ(rest.code, 0) << rest.text;
+    CliResult full = latdyn_cmd("train --config " + cfg + " --run-dir " + dir + "/full");
+    ASSERT_EQ(full.code, 0) << full.out;
+    CliResult part = latdyn_cmd("train --config " + cfg + " --run-dir " + dir + "/part --set trainer.max_steps=2");
+    ASSERT_EQ(part.code, 0) << part.out;
+    CliResult rest = latdyn_cmd("train --run-dir " + dir + "/part --resume --set trainer.max_steps=0");
+    ASSERT_EQ(rest.code, 0) << rest.out;
     auto last_loss = [](const std::string& run_dir) {
       double v = 0;
       std::istringstream in(read_text(run_dir + "/log.jsonl"));
@@ -106,8 +98,8 @@ TEST(CliBaselines, SamplingBaselinesTrainResumeBitExactAndEvaluate) {
       return v;
     };
     EXPECT_EQ(last_loss(dir + "/full"), last_loss(dir + "/part"));
-    Out e = run("eval --run-dir " + dir + "/full");
-    ASSERT_EQ(e.code, 0) << e.text;
+    CliResult e = latdyn_cmd("eval --run-dir " + dir + "/full");
+    ASSERT_EQ(e.code, 0) << e.out;
     json m = json::parse(read_text(dir + "/full/metrics.json"));
     EXPECT_TRUE(m.contains("metrics"));
   }
@@ -130,8 +122,8 @@ TEST(CliBaselines, CompareTrainsEvaluatesTimesAndResumes) {
   const std::string cfg_path = dir + "/cmp.json";
   write_text_atomic(cfg_path, cfg.dump(2));
   const std::string out = dir + "/out";
-  Out c = run("compare --config " + cfg_path + " --out " + out + " --predict-reps 2");
-  ASSERT_EQ(c.code, 0) << c.text;
+  CliResult c = latdyn_cmd("compare --config " + cfg_path + " --out " + out + " --predict-reps 2");
+  ASSERT_EQ(c.code, 0) << c.out;
   json table = json::parse(read_text(out + "/compare.json"));
   ASSERT_EQ(table["models"].size(), 2u);
   ASSERT_EQ(table["runs"].size(), 4u);
@@ -151,14 +143,14 @@ TEST(CliBaselines, CompareTrainsEvaluatesTimesAndResumes) {
   EXPECT_NE(md.find("| rnn_wide"), std::string::npos) << md;
   EXPECT_NE(md.find("3 gradient steps per run"), std::string::npos) << md;
   // a second call finds the runs trained and only re-evaluates
-  Out again = run("compare --config " + cfg_path + " --out " + out + " --predict-reps 1 --models ode_rnn");
-  ASSERT_EQ(again.code, 0) << again.text;
-  EXPECT_NE(again.text.find("already trained"), std::string::npos) << again.text;
+  CliResult again = latdyn_cmd("compare --config " + cfg_path + " --out " + out + " --predict-reps 1 --models ode_rnn");
+  ASSERT_EQ(again.code, 0) << again.out;
+  EXPECT_NE(again.out.find("already trained"), std::string::npos) << again.out;
   EXPECT_EQ(json::parse(read_text(out + "/compare.json"))["runs"][0]["nmse"], table["runs"][0]["nmse"]);
   // a different budget into the same directory is refused; unknown model names too
-  Out budget = run("compare --config " + cfg_path + " --out " + out + " --set budget.steps=5");
-  EXPECT_EQ(budget.code, 2) << budget.text;
-  EXPECT_NE(budget.text.find("another --out"), std::string::npos) << budget.text;
-  Out unknown = run("compare --config " + cfg_path + " --out " + out + " --models ode_rn");
-  EXPECT_EQ(unknown.code, 2) << unknown.text;
+  CliResult budget = latdyn_cmd("compare --config " + cfg_path + " --out " + out + " --set budget.steps=5");
+  EXPECT_EQ(budget.code, 2) << budget.out;
+  EXPECT_NE(budget.out.find("another --out"), std::string::npos) << budget.out;
+  CliResult unknown = latdyn_cmd("compare --config " + cfg_path + " --out " + out + " --models ode_rn");
+  EXPECT_EQ(unknown.code, 2) << unknown.out;
 }

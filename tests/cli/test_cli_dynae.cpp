@@ -9,26 +9,18 @@
 #include "latdyn/core/fs_util.hpp"
 #include "latdyn/data/array.hpp"
 #include "latdyn/data/npy.hpp"
-#include "support.hpp"
+#include "cli_support.hpp"
 
 using namespace latdyn;
+using namespace latdyn::test;
 namespace fs = std::filesystem;
 
 namespace {
-struct Out {
-  int code;
-  std::string text;
-};
-Out run(const std::string& args) {
-  Out o;
-  o.code = test::run_command(std::string(LATDYN_BINARY) + " " + args, &o.text);
-  return o;
-}
 // 6,000 surrogate frames: 4,799 training pairs, 18 minibatches of 256 per epoch.
 std::string three_well(const std::string& dir) {
   const std::string p = dir + "/tw.h5";
-  Out o = run("simulate three_well --out " + p + " --option source=surrogate --option frames=6000");
-  EXPECT_EQ(o.code, 0) << o.text;
+  CliResult o = latdyn_cmd("simulate three_well --out " + p + " --option source=surrogate --option frames=6000");
+  EXPECT_EQ(o.code, 0) << o.out;
   return p;
 }
 std::string config(const std::string& dir, const std::string& data, int epochs) {
@@ -65,22 +57,22 @@ data::Array array_f32(const std::vector<int64_t>& shape) {
 TEST(CliDynae, TrainEvalEncodeAndResumeBitExact) {
   const std::string dir = test::temp_dir("cli_dynae");
   const std::string data = three_well(dir), cfg = config(dir, data, 3);
-  Out tr = run("train --config " + cfg + " --run-dir " + dir + "/full");
-  ASSERT_EQ(tr.code, 0) << tr.text;
-  EXPECT_NE(tr.text.find("latent bins"), std::string::npos) << tr.text;  // epochs >= 1 re-bin the latent
+  CliResult tr = latdyn_cmd("train --config " + cfg + " --run-dir " + dir + "/full");
+  ASSERT_EQ(tr.code, 0) << tr.out;
+  EXPECT_NE(tr.out.find("latent bins"), std::string::npos) << tr.out;  // epochs >= 1 re-bin the latent
 
   // Same run stopped in the middle of epoch 1 (inside a resampled plan), then resumed: identical last step.
-  Out part = run("train --config " + cfg + " --run-dir " + dir + "/split --set trainer.max_steps=25 --set trainer.ckpt_every_steps=25");
-  ASSERT_EQ(part.code, 0) << part.text;
-  Out res = run("train --run-dir " + dir + "/split --resume --set trainer.max_steps=0");
-  ASSERT_EQ(res.code, 0) << res.text;
+  CliResult part = latdyn_cmd("train --config " + cfg + " --run-dir " + dir + "/split --set trainer.max_steps=25 --set trainer.ckpt_every_steps=25");
+  ASSERT_EQ(part.code, 0) << part.out;
+  CliResult res = latdyn_cmd("train --run-dir " + dir + "/split --resume --set trainer.max_steps=0");
+  ASSERT_EQ(res.code, 0) << res.out;
   json a = last_train_line(dir + "/full"), b = last_train_line(dir + "/split");
   EXPECT_EQ(a["step"], b["step"]);
   EXPECT_EQ(a["loss_total"], b["loss_total"]) << a.dump() << "\n" << b.dump();
   EXPECT_EQ(a["loss_nll"], b["loss_nll"]);
 
-  Out ev = run("eval --run-dir " + dir + "/full");
-  ASSERT_EQ(ev.code, 0) << ev.text;
+  CliResult ev = latdyn_cmd("eval --run-dir " + dir + "/full");
+  ASSERT_EQ(ev.code, 0) << ev.out;
   json m = json::parse(read_text(dir + "/full/metrics.json"))["metrics"];
   ASSERT_TRUE(m.contains("alignment")) << m.dump();
   for (const char* set : {"all_frames", "heldout_pair_frames"})
@@ -96,12 +88,12 @@ TEST(CliDynae, TrainEvalEncodeAndResumeBitExact) {
   EXPECT_NE(py.find("(1, 6000, 2) (100, 2) (100, 100)"), std::string::npos) << py;
 
   // encode: a dataset and an NPY of points; both agree with eval's latent for the same frames.
-  Out e1 = run("encode --run-dir " + dir + "/full --data " + data + " --ckpt latest --out " + dir + "/z.h5");
-  ASSERT_EQ(e1.code, 0) << e1.text;
+  CliResult e1 = latdyn_cmd("encode --run-dir " + dir + "/full --data " + data + " --ckpt latest --out " + dir + "/z.h5");
+  ASSERT_EQ(e1.code, 0) << e1.out;
   data::Array pts = array_f32({3, 2});
   data::write_npy(dir + "/pts.npy", pts);
-  Out e2 = run("encode --run-dir " + dir + "/full --npy " + dir + "/pts.npy --out " + dir + "/z.npy");
-  ASSERT_EQ(e2.code, 0) << e2.text;
+  CliResult e2 = latdyn_cmd("encode --run-dir " + dir + "/full --npy " + dir + "/pts.npy --out " + dir + "/z.npy");
+  ASSERT_EQ(e2.code, 0) << e2.out;
   EXPECT_EQ(data::read_npy(dir + "/z.npy").shape, (std::vector<int64_t>{3, 2}));
 }
 
@@ -109,33 +101,33 @@ TEST(CliDynae, BadInputsNameTheProblemAndAHint) {
   const std::string dir = test::temp_dir("cli_dynae_bad");
   const std::string data = three_well(dir), cfg = config(dir, data, 2);
   // d_min far too small: too many bin centres, exit 3 (data), hint names min_dist.
-  Out o = run("train --config " + cfg + " --run-dir " + dir + "/r1 --set model.min_dist=0.001");
-  EXPECT_EQ(o.code, 3) << o.text;
-  EXPECT_NE(o.text.find("Too many bin centres"), std::string::npos) << o.text;
-  EXPECT_NE(o.text.find("min_dist"), std::string::npos) << o.text;
+  CliResult o = latdyn_cmd("train --config " + cfg + " --run-dir " + dir + "/r1 --set model.min_dist=0.001");
+  EXPECT_EQ(o.code, 3) << o.out;
+  EXPECT_NE(o.out.find("Too many bin centres"), std::string::npos) << o.out;
+  EXPECT_NE(o.out.find("min_dist"), std::string::npos) << o.out;
   // Fewer pairs than one minibatch.
-  Out o2 = run("train --config " + cfg + " --run-dir " + dir + "/r2 --set trainer.batch_size=100000");
-  EXPECT_EQ(o2.code, 3) << o2.text;
-  EXPECT_NE(o2.text.find("fewer than one batch"), std::string::npos) << o2.text;
+  CliResult o2 = latdyn_cmd("train --config " + cfg + " --run-dir " + dir + "/r2 --set trainer.batch_size=100000");
+  EXPECT_EQ(o2.code, 3) << o2.out;
+  EXPECT_NE(o2.out.find("fewer than one batch"), std::string::npos) << o2.out;
   // Unknown DynAE option value with a did-you-mean hint.
-  Out o3 = run("train --config " + cfg + " --run-dir " + dir + "/r3 --set model.force_param=gradeint");
-  EXPECT_EQ(o3.code, 2) << o3.text;
-  EXPECT_NE(o3.text.find("did you mean 'gradient'"), std::string::npos) << o3.text;
+  CliResult o3 = latdyn_cmd("train --config " + cfg + " --run-dir " + dir + "/r3 --set model.force_param=gradeint");
+  EXPECT_EQ(o3.code, 2) << o3.out;
+  EXPECT_NE(o3.out.find("did you mean 'gradient'"), std::string::npos) << o3.out;
   // encode with NPY frames of the wrong shape, and of an integer dtype.
-  ASSERT_EQ(run("train --config " + cfg + " --run-dir " + dir + "/ok --set trainer.epochs=1").code, 0);
+  ASSERT_EQ(latdyn_cmd("train --config " + cfg + " --run-dir " + dir + "/ok --set trainer.epochs=1").code, 0);
   data::write_npy(dir + "/bad.npy", array_f32({4, 3}));
-  Out o4 = run("encode --run-dir " + dir + "/ok --npy " + dir + "/bad.npy --out " + dir + "/z.npy");
-  EXPECT_EQ(o4.code, 3) << o4.text;
-  EXPECT_NE(o4.text.find("shape [3]"), std::string::npos) << o4.text;
-  EXPECT_NE(o4.text.find("[2]"), std::string::npos) << o4.text;
+  CliResult o4 = latdyn_cmd("encode --run-dir " + dir + "/ok --npy " + dir + "/bad.npy --out " + dir + "/z.npy");
+  EXPECT_EQ(o4.code, 3) << o4.out;
+  EXPECT_NE(o4.out.find("shape [3]"), std::string::npos) << o4.out;
+  EXPECT_NE(o4.out.find("[2]"), std::string::npos) << o4.out;
   data::Array ints = array_f32({4, 2});
   ints.dtype = data::Dtype::kInt32;
   data::write_npy(dir + "/int.npy", ints);
-  Out o5 = run("encode --run-dir " + dir + "/ok --npy " + dir + "/int.npy --out " + dir + "/z.npy");
-  EXPECT_EQ(o5.code, 3) << o5.text;
-  EXPECT_NE(o5.text.find("expected float32"), std::string::npos) << o5.text;
+  CliResult o5 = latdyn_cmd("encode --run-dir " + dir + "/ok --npy " + dir + "/int.npy --out " + dir + "/z.npy");
+  EXPECT_EQ(o5.code, 3) << o5.out;
+  EXPECT_NE(o5.out.find("expected float32"), std::string::npos) << o5.out;
   EXPECT_FALSE(fs::exists(dir + "/z.npy"));
   // A forecasting run cannot encode.
-  Out o6 = run("encode --run-dir " + dir + "/nonexistent --npy " + dir + "/int.npy --out " + dir + "/z.npy");
+  CliResult o6 = latdyn_cmd("encode --run-dir " + dir + "/nonexistent --npy " + dir + "/int.npy --out " + dir + "/z.npy");
   EXPECT_NE(o6.code, 0);
 }

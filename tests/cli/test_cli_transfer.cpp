@@ -9,21 +9,13 @@
 
 #include "latdyn/core/fs_util.hpp"
 #include "latdyn/eval/pipeline.hpp"
-#include "support.hpp"
+#include "cli_support.hpp"
 
 using namespace latdyn;
+using namespace latdyn::test;
 namespace fs = std::filesystem;
 
 namespace {
-struct Out {
-  int code;
-  std::string text;
-};
-Out run(const std::string& args) {
-  Out o;
-  o.code = test::run_command(std::string(LATDYN_BINARY) + " " + args, &o.text);
-  return o;
-}
 
 // Tiny source (l = 1) and target (l = 1.5, other initial conditions) pendulum sets, 18/3/3 trajectories of 20 frames,
 // and a source run trained for 4 epochs (batch 4: 4 steps per epoch, 16 steps).
@@ -31,12 +23,12 @@ struct TransferFixture : ::testing::Test {
   static void SetUpTestSuite() {
     dir = test::temp_dir("cli_transfer");
     const std::string common = " --option n_trajectories=24 --option n_train=18 --option n_val=3 --option frames=20";
-    ASSERT_EQ(run("simulate pendulum --out " + dir + "/src.h5" + common + " --option seed=7").code, 0);
-    ASSERT_EQ(run("simulate pendulum --out " + dir + "/tgt.h5" + common + " --option seed=1000007 --option l=1.5").code, 0);
+    ASSERT_EQ(latdyn_cmd("simulate pendulum --out " + dir + "/src.h5" + common + " --option seed=7").code, 0);
+    ASSERT_EQ(latdyn_cmd("simulate pendulum --out " + dir + "/tgt.h5" + common + " --option seed=1000007 --option l=1.5").code, 0);
     json cfg = test::tiny_ladid_config(dir + "/src.h5");
     write_text_atomic(dir + "/src.json", cfg.dump(2));
-    Out t = run("train --config " + dir + "/src.json --run-dir " + dir + "/source");
-    ASSERT_EQ(t.code, 0) << t.text;
+    CliResult t = latdyn_cmd("train --config " + dir + "/src.json --run-dir " + dir + "/source");
+    ASSERT_EQ(t.code, 0) << t.out;
   }
   static std::string dir;
 };
@@ -54,12 +46,12 @@ double max_param_diff(const std::string& run_a, const std::string& ckpt_a, const
 TEST_F(TransferFixture, FinetuneStartsFromTheSourceWeightsScratchDoesNot) {
   const std::string ft = dir + "/ft", sc = dir + "/sc";
   // A vanishing learning rate: after 16 steps the fine-tuned weights are still the source's.
-  Out f = run("finetune --from " + dir + "/source --data " + dir + "/tgt.h5 --fraction 0.5 --run-dir " + ft +
+  CliResult f = latdyn_cmd("finetune --from " + dir + "/source --data " + dir + "/tgt.h5 --fraction 0.5 --run-dir " + ft +
               " --set trainer.optimizer.lr=1e-12");
-  ASSERT_EQ(f.code, 0) << f.text;
-  Out s = run("finetune --from " + dir + "/source --data " + dir + "/tgt.h5 --fraction 0.5 --scratch --run-dir " + sc +
+  ASSERT_EQ(f.code, 0) << f.out;
+  CliResult s = latdyn_cmd("finetune --from " + dir + "/source --data " + dir + "/tgt.h5 --fraction 0.5 --scratch --run-dir " + sc +
               " --set trainer.optimizer.lr=1e-12");
-  ASSERT_EQ(s.code, 0) << s.text;
+  ASSERT_EQ(s.code, 0) << s.out;
   EXPECT_LT(max_param_diff(ft, "latest", dir + "/source", "best"), 1e-6);
   EXPECT_GT(max_param_diff(sc, "latest", dir + "/source", "best"), 1e-3);
 
@@ -74,13 +66,13 @@ TEST_F(TransferFixture, FinetuneStartsFromTheSourceWeightsScratchDoesNot) {
   EXPECT_EQ(c["trainer"]["val_every_epochs"], 2);
   EXPECT_EQ(c["model"]["phase_epochs"], json::array({2, 2, 2}));
   EXPECT_FALSE(json::parse(read_text(sc + "/config.json")).contains("init"));
-  EXPECT_NE(f.text.find("9 train / 3 val"), std::string::npos) << f.text;
+  EXPECT_NE(f.out.find("9 train / 3 val"), std::string::npos) << f.out;
   EXPECT_EQ(json::parse(read_text(ft + "/status.json"))["steps"], 16);
 
   // final_only: one phase, curriculum off.
-  Out fo = run("finetune --from " + dir + "/source --data " + dir + "/tgt.h5 --fraction 1 --curriculum final_only --run-dir " +
+  CliResult fo = latdyn_cmd("finetune --from " + dir + "/source --data " + dir + "/tgt.h5 --fraction 1 --curriculum final_only --run-dir " +
                dir + "/fo");
-  ASSERT_EQ(fo.code, 0) << fo.text;
+  ASSERT_EQ(fo.code, 0) << fo.out;
   json co = json::parse(read_text(dir + "/fo/config.json"));
   EXPECT_EQ(co["model"]["curriculum"], false);
   EXPECT_EQ(co["trainer"]["epochs"], 4);
@@ -100,9 +92,9 @@ TEST_F(TransferFixture, FinetuneBadInputsAreNamed) {
            {"--from " + dir + " --data " + tgt, "not a latdyn run directory", 4},
            {"--data " + tgt, "needs --from"}}) {
     const std::string run_dir = dir + "/bad";
-    Out o = run("finetune " + c.args + " --run-dir " + run_dir);
-    EXPECT_EQ(o.code, c.code) << c.args << "\n" << o.text;
-    EXPECT_NE(o.text.find(c.expect), std::string::npos) << c.args << "\n" << o.text;
+    CliResult o = latdyn_cmd("finetune " + c.args + " --run-dir " + run_dir);
+    EXPECT_EQ(o.code, c.code) << c.args << "\n" << o.out;
+    EXPECT_NE(o.out.find(c.expect), std::string::npos) << c.args << "\n" << o.out;
     EXPECT_FALSE(fs::exists(run_dir + "/ckpt")) << c.args;
     fs::remove_all(run_dir);
   }
@@ -113,8 +105,8 @@ TEST_F(TransferFixture, TransferTableZeroShotResumeAndBudgetGuard) {
   json cfg = {{"source", {{"run", dir + "/source"}}}, {"target", {{"path", dir + "/tgt.h5"}}}, {"fractions", {0.5, 1.0}},
               {"seeds", {0, 1}}, {"budget", {{"type", "steps"}, {"steps", 16}}}, {"trainer", {{"threads", 2}}}};
   write_text_atomic(dir + "/transfer.json", cfg.dump(2));
-  Out t = run("transfer --config " + dir + "/transfer.json --out " + out);
-  ASSERT_EQ(t.code, 0) << t.text;
+  CliResult t = latdyn_cmd("transfer --config " + dir + "/transfer.json --out " + out);
+  ASSERT_EQ(t.code, 0) << t.out;
   json r = json::parse(read_text(out + "/transfer.json"));
   ASSERT_EQ(r["fractions"].size(), 2u);
   EXPECT_EQ(r["runs"].size(), 8u);  // 2 fractions x 2 arms x 2 seeds
@@ -128,8 +120,8 @@ TEST_F(TransferFixture, TransferTableZeroShotResumeAndBudgetGuard) {
     }
   for (const auto& run_row : r["runs"]) EXPECT_EQ(run_row["steps"], 16) << run_row.dump();
   // Zero-shot equals evaluating the source run on the target test split.
-  Out ev = run("eval --run-dir " + dir + "/source --data " + dir + "/tgt.h5 --out " + dir + "/zs_check --no-pictures");
-  ASSERT_EQ(ev.code, 0) << ev.text;
+  CliResult ev = latdyn_cmd("eval --run-dir " + dir + "/source --data " + dir + "/tgt.h5 --out " + dir + "/zs_check --no-pictures");
+  ASSERT_EQ(ev.code, 0) << ev.out;
   json zs = json::parse(read_text(dir + "/zs_check/metrics.json"));
   double expect = -1;
   for (const auto& m : zs["metrics"])
@@ -141,22 +133,22 @@ TEST_F(TransferFixture, TransferTableZeroShotResumeAndBudgetGuard) {
 
   // Run again: nothing is retrained and the table is the same.
   const auto stamp = fs::last_write_time(out + "/finetune/p50/seed_0/status.json");
-  Out again = run("transfer --config " + dir + "/transfer.json --out " + out);
-  ASSERT_EQ(again.code, 0) << again.text;
+  CliResult again = latdyn_cmd("transfer --config " + dir + "/transfer.json --out " + out);
+  ASSERT_EQ(again.code, 0) << again.out;
   EXPECT_EQ(fs::last_write_time(out + "/finetune/p50/seed_0/status.json"), stamp);
   json r2 = json::parse(read_text(out + "/transfer.json"));
   EXPECT_EQ(r2["fractions"][0]["finetune"]["nmse"], r["fractions"][0]["finetune"]["nmse"]);
 
   // Another budget into the same directory is refused; a budget too small for the curriculum is named.
-  Out other = run("transfer --config " + dir + "/transfer.json --out " + out + " --set budget.steps=32");
-  EXPECT_EQ(other.code, 2) << other.text;
-  EXPECT_NE(other.text.find("use another --out directory"), std::string::npos) << other.text;
-  Out tiny = run("transfer --config " + dir + "/transfer.json --out " + dir + "/transfer_tiny --set budget.steps=8");
-  EXPECT_EQ(tiny.code, 2) << tiny.text;
-  EXPECT_NE(tiny.text.find("final_only"), std::string::npos) << tiny.text;
+  CliResult other = latdyn_cmd("transfer --config " + dir + "/transfer.json --out " + out + " --set budget.steps=32");
+  EXPECT_EQ(other.code, 2) << other.out;
+  EXPECT_NE(other.out.find("use another --out directory"), std::string::npos) << other.out;
+  CliResult tiny = latdyn_cmd("transfer --config " + dir + "/transfer.json --out " + dir + "/transfer_tiny --set budget.steps=8");
+  EXPECT_EQ(tiny.code, 2) << tiny.out;
+  EXPECT_NE(tiny.out.find("final_only"), std::string::npos) << tiny.out;
   for (const std::string& set : {std::string("arms=[\"finetune\",\"magic\"]"), std::string("trainer.seed=3"),
                                  std::string("fractions=[0,0.5]")}) {
-    Out bad = run("transfer --config " + dir + "/transfer.json --out " + dir + "/transfer_bad --set '" + set + "'");
-    EXPECT_EQ(bad.code, 2) << set << "\n" << bad.text;
+    CliResult bad = latdyn_cmd("transfer --config " + dir + "/transfer.json --out " + dir + "/transfer_bad --set '" + set + "'");
+    EXPECT_EQ(bad.code, 2) << set << "\n" << bad.out;
   }
 }
