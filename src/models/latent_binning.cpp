@@ -72,7 +72,9 @@ void check_bin_populations(const std::vector<int64_t>& counts, int64_t batch_siz
     throw DataError(concat("Too few samples per bin: bins with more than batch_size = ", batch_size, " points hold ",
                            kept, " of ", total, " points (", 100.0 * kept / std::max<int64_t>(total, 1),
                            " %, need 80 %); ", counts.size(), " bins, ", kept_bins, " large enough"),
-                    concat("increase model.min_dist (now ", min_dist, ") so that bins are larger, or use more frames"));
+                    concat("increase model.min_dist (now ", min_dist, ") so that bins are larger, or use more frames; a "
+                           "run stopped here keeps its weights: start a new run with init.from = its run directory "
+                           "and the larger model.min_dist (docs/config.md §2.1b)"));
 }
 
 at::Tensor well_tempered_batches(const at::Tensor& labels_in, const std::vector<int64_t>& weight_counts, int64_t batch_size,
