@@ -24,6 +24,7 @@ using namespace latdyn;
 using bench::Stats;
 using bench::stats_json;
 using bench::stats_of;
+using bench::time_calls;
 
 namespace {
 // The C++ side: default LaDID resolved from a synthetic 400-trajectory training set (dt 0.06, 60 frames),
@@ -58,17 +59,9 @@ Stats time_cpp(int64_t q, int64_t batch, int64_t res, int warmup, int repeats, i
     at::Tensor loss = model->loss(b, ctx).total;
     loss.backward();
     opt.step();
-    return loss.item<double>();
+    if (!std::isfinite(loss.item<double>())) throw NumericalError("non-finite loss in the benchmark step");
   };
-  for (int i = 0; i < warmup; ++i) step();
-  std::vector<double> times;
-  for (int i = 0; i < repeats; ++i) {
-    const auto t0 = std::chrono::steady_clock::now();
-    const double v = step();
-    times.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
-    if (!std::isfinite(v)) throw NumericalError("non-finite loss in the benchmark step");
-  }
-  return stats_of(times);
+  return time_calls(step, warmup, repeats);
 }
 
 json time_python(const std::string& python, int64_t q, int64_t batch, int64_t res, int threads, int warmup, int repeats) {

@@ -37,19 +37,6 @@ struct Timed {
   bench::Stats latent_stats;  // up to the latent trajectory, no decoding
 };
 
-// Wall times of `repeats` calls of f after `warmup` untimed ones.
-template <typename F>
-bench::Stats time_calls(F&& f, int warmup, int repeats) {
-  for (int i = 0; i < warmup; ++i) f();
-  std::vector<double> times;
-  for (int i = 0; i < repeats; ++i) {
-    const auto t0 = std::chrono::steady_clock::now();
-    f();
-    times.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
-  }
-  return bench::stats_of(times);
-}
-
 // The model's prediction of the latent trajectory at the query times, all test trajectories in one batch:
 // [B, horizon, d].
 at::Tensor latent_only(models::LatentModel& model, const data::Batch& all, int64_t context, int64_t horizon) {
@@ -81,10 +68,10 @@ Timed time_model(const std::string& type, const std::string& run, const std::str
   }
   for (const auto& p : model->parameters()) out.params += p.numel();
   torch::NoGradGuard ng;
-  out.stats = time_calls([&] { eval::rollout(*model, test, context, horizon, test.size()); }, warmup, repeats);
+  out.stats = bench::time_calls([&] { eval::rollout(*model, test, context, horizon, test.size()); }, warmup, repeats);
   model->eval();
   const data::Batch all = data::whole(test);
-  out.latent_stats = time_calls([&] { latent_only(*model, all, context, horizon); }, warmup, repeats);
+  out.latent_stats = bench::time_calls([&] { latent_only(*model, all, context, horizon); }, warmup, repeats);
   return out;
 }
 }  // namespace
