@@ -102,30 +102,23 @@ TEST(CliDynae, BadInputsNameTheProblemAndAHint) {
   const std::string data = three_well(dir), cfg = config(dir, data, 2);
   // d_min far too small: too many bin centres, exit 3 (data), hint names min_dist.
   CliResult o = latdyn_cmd("train --config " + cfg + " --run-dir " + dir + "/r1 --set model.min_dist=0.001");
-  EXPECT_EQ(o.code, 3) << o.out;
-  EXPECT_NE(o.out.find("Too many bin centres"), std::string::npos) << o.out;
-  EXPECT_NE(o.out.find("min_dist"), std::string::npos) << o.out;
+  expect_cli_error(o, 3, {"Too many bin centres", "min_dist"});
   // Fewer pairs than one minibatch.
   CliResult o2 = latdyn_cmd("train --config " + cfg + " --run-dir " + dir + "/r2 --set trainer.batch_size=100000");
-  EXPECT_EQ(o2.code, 3) << o2.out;
-  EXPECT_NE(o2.out.find("fewer than one batch"), std::string::npos) << o2.out;
+  expect_cli_error(o2, 3, {"fewer than one batch"});
   // Unknown DynAE option value with a did-you-mean hint.
   CliResult o3 = latdyn_cmd("train --config " + cfg + " --run-dir " + dir + "/r3 --set model.force_param=gradeint");
-  EXPECT_EQ(o3.code, 2) << o3.out;
-  EXPECT_NE(o3.out.find("did you mean 'gradient'"), std::string::npos) << o3.out;
+  expect_cli_error(o3, 2, {"did you mean 'gradient'"});
   // encode with NPY frames of the wrong shape, and of an integer dtype.
   ASSERT_EQ(latdyn_cmd("train --config " + cfg + " --run-dir " + dir + "/ok --set trainer.epochs=1").code, 0);
   data::write_npy(dir + "/bad.npy", array_f32({4, 3}));
   CliResult o4 = latdyn_cmd("encode --run-dir " + dir + "/ok --npy " + dir + "/bad.npy --out " + dir + "/z.npy");
-  EXPECT_EQ(o4.code, 3) << o4.out;
-  EXPECT_NE(o4.out.find("shape [3]"), std::string::npos) << o4.out;
-  EXPECT_NE(o4.out.find("[2]"), std::string::npos) << o4.out;
+  expect_cli_error(o4, 3, {"shape [3]", "[2]"});
   data::Array ints = array_f32({4, 2});
   ints.dtype = data::Dtype::kInt32;
   data::write_npy(dir + "/int.npy", ints);
   CliResult o5 = latdyn_cmd("encode --run-dir " + dir + "/ok --npy " + dir + "/int.npy --out " + dir + "/z.npy");
-  EXPECT_EQ(o5.code, 3) << o5.out;
-  EXPECT_NE(o5.out.find("expected float32"), std::string::npos) << o5.out;
+  expect_cli_error(o5, 3, {"expected float32"});
   EXPECT_FALSE(fs::exists(dir + "/z.npy"));
   // A forecasting run cannot encode.
   CliResult o6 = latdyn_cmd("encode --run-dir " + dir + "/nonexistent --npy " + dir + "/int.npy --out " + dir + "/z.npy");

@@ -93,8 +93,7 @@ TEST_F(TransferFixture, FinetuneBadInputsAreNamed) {
            {"--data " + tgt, "needs --from"}}) {
     const std::string run_dir = dir + "/bad";
     CliResult o = latdyn_cmd("finetune " + c.args + " --run-dir " + run_dir);
-    EXPECT_EQ(o.code, c.code) << c.args << "\n" << o.out;
-    EXPECT_NE(o.out.find(c.expect), std::string::npos) << c.args << "\n" << o.out;
+    expect_cli_error(o, c.code, {c.expect}, c.args);
     EXPECT_FALSE(fs::exists(run_dir + "/ckpt")) << c.args;
     fs::remove_all(run_dir);
   }
@@ -141,11 +140,9 @@ TEST_F(TransferFixture, TransferTableZeroShotResumeAndBudgetGuard) {
 
   // Another budget into the same directory is refused; a budget too small for the curriculum is named.
   CliResult other = latdyn_cmd("transfer --config " + dir + "/transfer.json --out " + out + " --set budget.steps=32");
-  EXPECT_EQ(other.code, 2) << other.out;
-  EXPECT_NE(other.out.find("use another --out directory"), std::string::npos) << other.out;
+  expect_cli_error(other, 2, {"use another --out directory"});
   CliResult tiny = latdyn_cmd("transfer --config " + dir + "/transfer.json --out " + dir + "/transfer_tiny --set budget.steps=8");
-  EXPECT_EQ(tiny.code, 2) << tiny.out;
-  EXPECT_NE(tiny.out.find("final_only"), std::string::npos) << tiny.out;
+  expect_cli_error(tiny, 2, {"final_only"});
   for (const std::string& set : {std::string("arms=[\"finetune\",\"magic\"]"), std::string("trainer.seed=3"),
                                  std::string("fractions=[0,0.5]")}) {
     CliResult bad = latdyn_cmd("transfer --config " + dir + "/transfer.json --out " + dir + "/transfer_bad --set '" + set + "'");
