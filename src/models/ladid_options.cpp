@@ -81,6 +81,11 @@ LadidOptions LadidOptions::from_json(const json& j) {
   r.check_choice("posterior_std", o.posterior_std, {"reference", "exp", "softplus"});
   r.check_choice("psi_prior_mode", o.psi_prior_mode, {"sample_nll", "kl"});
   r.check_choice("eval_psi", o.eval_psi, {"mean", "sample"});
+  if (o.variational && !o.full_traj_term && !o.psi_prior)  // ladid.md §4.2: L_psi is on whenever L_lat is off
+    r.throw_error("psi_prior false has no effect when full_traj_term is false: the psi prior L_psi stays on in "
+                  "variational mode without the latent likelihood L_lat (ladid.md §4.2)",
+                  "to drop both terms set smoothness_scaling to 0 (or variational to false); to drop only L_psi keep "
+                  "full_traj_term true");
   if (o.psi_prior_mode == "kl" && o.posterior_std == "reference")
     r.throw_error("psi_prior_mode 'kl' needs a positive posterior std", "set posterior_std to \"exp\" or \"softplus\" (ladid.md §11.2)");
   if (o.latent_dim < 1 || o.token_mult < 1 || o.enc_channels < 1 || o.dec_channels < 1 || o.tf_layers < 1)

@@ -202,6 +202,15 @@ TEST(Ladid, OptionModesAndValidation) {
   EXPECT_THROW(models::LadidOptions::from_json(json{{"psi_prior_mode", "kl"}}), ConfigError);
   EXPECT_THROW(models::LadidOptions::from_json(json{{"attn_type", "dq"}}), ConfigError);
   EXPECT_THROW(models::LadidOptions::from_json(json{{"resolution", 40}}), ConfigError);
+  // psi_prior = false cannot take effect without L_lat (§4.2): an error that names the way to drop both terms
+  try {
+    models::LadidOptions::from_json(json{{"full_traj_term", false}, {"psi_prior", false}});
+    ADD_FAILURE() << "expected ConfigError";
+  } catch (const ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("smoothness_scaling"), std::string::npos) << e.what();
+  }
+  EXPECT_NO_THROW(models::LadidOptions::from_json(json{{"full_traj_term", false}, {"psi_prior", false}, {"variational", false}}));
+  EXPECT_NO_THROW(models::LadidOptions::from_json(json{{"psi_prior", false}}));
 }
 
 TEST(Ladid, HyperparamsRoundTripRebuildsIdenticalSkeleton) {
