@@ -14,6 +14,37 @@ namespace fs = std::filesystem;
 
 namespace latdyn::eval {
 
+namespace {
+void collect_stale(const json& want, const json& have, const std::string& path, std::vector<std::string>& out) {
+  if (want.is_object() && have.is_object()) {
+    for (auto it = want.begin(); it != want.end(); ++it) {
+      const std::string key = path + "." + it.key();
+      if (!have.contains(it.key()))
+        out.push_back(concat(key, " (run: absent, asked ", it.value().dump(), ")"));
+      else
+        collect_stale(it.value(), have.at(it.key()), key, out);
+    }
+    return;
+  }
+  if (want.is_string() && want.get<std::string>() == "auto") return;
+  // Numbers compare by value: a stored 1e-3 may come back as 0.001, an integer 60 as 60.0.
+  if (want.is_number() && have.is_number() && want.get<double>() == have.get<double>()) return;
+  if (want != have) out.push_back(concat(path, " (run ", have.dump(), ", asked ", want.dump(), ")"));
+}
+}  // namespace
+
+std::vector<std::string> stale_run_keys(const json& requested, const json& stored) {
+  std::vector<std::string> out;
+  for (const char* section : {"data", "model"})
+    if (requested.contains(section)) collect_stale(requested.at(section), stored.value(section, json::object()), section, out);
+  if (requested.contains("trainer")) {
+    json trainer = requested.at("trainer");
+    for (const char* k : {"threads", "device", "progress", "log_every", "ckpt_every_steps", "keep_last"}) trainer.erase(k);
+    collect_stale(trainer, stored.value("trainer", json::object()), "trainer", out);
+  }
+  return out;
+}
+
 void ensure_trained(const json& config, const json& budget_keys, const std::string& run_dir) {
   const std::string status_path = (fs::path(run_dir) / "status.json").string();
   const bool started = fs::exists(fs::path(run_dir) / "config.json");
@@ -24,6 +55,15 @@ void ensure_trained(const json& config, const json& budget_keys, const std::stri
         throw ConfigError(concat("run '", run_dir, "' was trained with trainer.", it.key(), " = ", stored.value(it.key(), json()).dump(),
                                  ", this experiment asks for ", it.value().dump()),
                           "use another --out directory for a different budget");
+    // A run trained under another config would silently stand in for this one in the table.
+    const std::vector<std::string> stale = stale_run_keys(config, read_run_config(run_dir));
+    if (!stale.empty()) {
+      std::string list;
+      for (size_t i = 0; i < stale.size() && i < 5; ++i) list += (i ? "; " : "") + stale[i];
+      if (stale.size() > 5) list += concat("; … ", stale.size() - 5, " more");
+      throw ConfigError(concat("run '", run_dir, "' was trained with another config than this experiment asks for: ", list),
+                        "use another --out directory, or delete that run directory to train it again");
+    }
   }
   if (fs::exists(status_path) && json::parse(read_text(status_path)).value("status", "") == "completed") {
     log::info("run " + run_dir + " already trained");

@@ -151,4 +151,15 @@ TEST(CliBaselines, CompareTrainsEvaluatesTimesAndResumes) {
   expect_cli_error(budget, 2, {"another --out"});
   CliResult unknown = latdyn_cmd("compare --config " + cfg_path + " --out " + out + " --models ode_rn");
   EXPECT_EQ(unknown.code, 2) << unknown.out;
+  // an edited model into the same directory is refused, naming the setting (the stored run is not this model);
+  // how a run executes (threads) is not a different run
+  json edited = cfg;
+  edited["models"][0]["model"]["hidden"] = 12;
+  write_text_atomic(cfg_path, edited.dump(2));
+  CliResult stale = latdyn_cmd("compare --config " + cfg_path + " --out " + out + " --models ode_rnn");
+  expect_cli_error(stale, 2, {"trained with another config", "model.hidden (run 8, asked 12)", "another --out"});
+  write_text_atomic(cfg_path, cfg.dump(2));
+  CliResult threads = latdyn_cmd("compare --config " + cfg_path + " --out " + out + " --models ode_rnn --set trainer.threads=1");
+  ASSERT_EQ(threads.code, 0) << threads.out;
+  EXPECT_NE(threads.out.find("already trained"), std::string::npos) << threads.out;
 }

@@ -11,8 +11,15 @@ namespace latdyn::eval {
 
 /// Trains `config` into `run_dir`; a run directory with checkpoints is resumed with `budget_keys` as trainer
 /// overrides, a completed one is left alone. A run whose stored trainer differs from `budget_keys` (a JSON object of
-/// trainer keys, e.g. max_steps, epochs) is refused with a ConfigError, so that one table never mixes budgets.
+/// trainer keys, e.g. max_steps, epochs) is refused with a ConfigError, so that one table never mixes budgets; so is
+/// an existing run whose stored config does not hold what `config` asks for (see stale_run_keys).
 void ensure_trained(const json& config, const json& budget_keys, const std::string& run_dir);
+
+/// The settings of `requested` (a run config as `latdyn train` takes it) that the stored, resolved config of an
+/// existing run does not hold, as "section.key (run X, asked Y)". Compared: every leaf of the data and model
+/// sections and of the trainer except how it executes (threads, device, progress, logging, checkpoint cadence);
+/// arrays whole; a requested "auto" is resolved at training time and matches anything. Empty: the run is this one.
+std::vector<std::string> stale_run_keys(const json& requested, const json& stored);
 
 /// "best" when the run wrote a best checkpoint (its selection rule), else "latest".
 std::string selected_checkpoint(const std::string& run_dir);
