@@ -26,6 +26,7 @@ const std::string kConfigs = std::string(LATDYN_SOURCE_DIR) + "/configs";
 
 struct FrameSpec {
   int64_t frames = 0, channels = 1, resolution = 0;  // resolution 0: vector data (no "resolution" option)
+  double dt = 0.1;                                    // time between frames (the simulator's "dt")
 };
 
 FrameSpec frame_spec(const json& simulator) {
@@ -35,6 +36,7 @@ FrameSpec frame_spec(const json& simulator) {
   if (o.contains("channels"))  // a count, or a field name ("vorticity" one channel, "velocity" two)
     f.channels = o["channels"].is_number() ? o["channels"].get<int64_t>() : (o["channels"] == "velocity" ? 2 : 1);
   f.resolution = o.value("resolution", int64_t{0});
+  f.dt = o.value("dt", 0.1);
   return f;
 }
 
@@ -61,9 +63,13 @@ void check_run_config(const json& config) {
   data::Dataset ds;
   ds.y = f.resolution > 0 ? torch::rand({4, f.frames, f.channels, f.resolution, f.resolution})
                           : torch::rand({4, f.frames, f.channels});
-  ds.t = torch::arange(f.frames, torch::kDouble).mul(0.1).unsqueeze(0).repeat({4, 1});
+  ds.t = torch::arange(f.frames, torch::kDouble).mul(f.dt).unsqueeze(0).repeat({4, 1});
   ds.split = torch::zeros({4}, torch::kUInt8);
   json resolved = models::resolve_model_options(cfg.model, ds, cfg.trainer.batch_size);
+  if (resolved.value("type", std::string()) == "ladid")  // ladid.md §11.5: a window under 1.5 frames is degenerate
+    EXPECT_GE(resolved.at("delta_r").get<double>(), 1.5 * f.dt)
+        << "LaDID's layer-0 attention window is under 1.5 frames of this set (dt " << f.dt
+        << "): set model.delta_r_frames (7.5 as on the pendulum)";
   auto model = models::create_model(resolved);
   if (dynamic_cast<models::LatentEncoder*>(model.get()) != nullptr) return;  // DynAE-type: no forecasting protocol
   EXPECT_LE(cfg.eval.context + cfg.eval.horizon, f.frames) << "eval protocol longer than the trajectories";
