@@ -27,9 +27,8 @@ void collect_stale(const json& want, const json& have, const std::string& path, 
     return;
   }
   if (want.is_string() && want.get<std::string>() == "auto") return;
-  // Numbers compare by value: a stored 1e-3 may come back as 0.001, an integer 60 as 60.0.
-  if (want.is_number() && have.is_number() && want.get<double>() == have.get<double>()) return;
-  if (want != have) out.push_back(concat(path, " (run ", have.dump(), ", asked ", want.dump(), ")"));
+  if (want != have)  // json compares numbers by value: 60 == 60.0
+    out.push_back(concat(path, " (run ", have.dump(), ", asked ", want.dump(), ")"));
 }
 }  // namespace
 
@@ -49,14 +48,15 @@ void ensure_trained(const json& config, const json& budget_keys, const std::stri
   const std::string status_path = (fs::path(run_dir) / "status.json").string();
   const bool started = fs::exists(fs::path(run_dir) / "config.json");
   if (started) {
-    const json stored = read_run_config(run_dir)["trainer"];
+    const json stored = read_run_config(run_dir);
+    const json& stored_trainer = stored.at("trainer");
     for (auto it = budget_keys.begin(); it != budget_keys.end(); ++it)
-      if (stored.value(it.key(), json()) != it.value())
-        throw ConfigError(concat("run '", run_dir, "' was trained with trainer.", it.key(), " = ", stored.value(it.key(), json()).dump(),
+      if (stored_trainer.value(it.key(), json()) != it.value())
+        throw ConfigError(concat("run '", run_dir, "' was trained with trainer.", it.key(), " = ", stored_trainer.value(it.key(), json()).dump(),
                                  ", this experiment asks for ", it.value().dump()),
                           "use another --out directory for a different budget");
     // A run trained under another config would silently stand in for this one in the table.
-    const std::vector<std::string> stale = stale_run_keys(config, read_run_config(run_dir));
+    const std::vector<std::string> stale = stale_run_keys(config, stored);
     if (!stale.empty()) {
       std::string list;
       for (size_t i = 0; i < stale.size() && i < 5; ++i) list += (i ? "; " : "") + stale[i];

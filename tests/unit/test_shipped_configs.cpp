@@ -2,8 +2,8 @@
 // Every config shipped in configs/ is valid for the data its simulator makes: the run config parses, the model
 // resolves against a dataset of the simulator's frame shape and length, the eval protocol fits in the trajectories,
 // and forecasting models take one training loss and one protocol prediction; compare and ablation configs are
-// checked model by model. Transfer configs: the source config is
-// valid and the target simulator makes frames of the same shape and length (an intervention changes only physics).
+// checked model by model. Transfer configs: the source config is valid and the target simulator makes frames of
+// the same shape and length (an intervention changes only physics).
 // Nothing is simulated or trained; the data are random frames of the right shape.
 #include <gtest/gtest.h>
 #include <torch/torch.h>
@@ -52,7 +52,6 @@ std::vector<std::string> configs_with(bool transfer) {
   std::sort(out.begin(), out.end());
   return out;
 }
-
 
 // One run config against random data of its simulator's frame shape and length.
 void check_run_config(const json& config) {
