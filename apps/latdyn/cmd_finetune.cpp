@@ -54,7 +54,7 @@ int run_finetune(const FinetuneArgs& a) {
     eval::FinetunePlan plan;
     req.config = eval::finetune_config(spec, target.indices(data::Split::kTrain).numel(), &plan);
     for (auto it = overrides.begin(); it != overrides.end(); ++it) {
-      for (const char* fixed : {"seed", "epochs", "max_steps", "val_every_epochs", "batch_size"})
+      for (const std::string& fixed : eval::protocol_trainer_keys())
         if (it.key() == "trainer" && it.value().contains(fixed))
           throw ConfigError(concat("trainer.", fixed, " is set by the fine-tune protocol"), "use --seed, --budget or --steps");
       req.config[it.key()].merge_patch(it.value());

@@ -75,6 +75,7 @@ json budget_patch(const Budget& b, int64_t steps_per_epoch) {
     p["patience_epochs"] = b.patience_epochs;
     p["epochs"] = b.max_epochs;
     p["val_every_epochs"] = 1;
+    p["val_every_steps"] = 0;  // the rule validates every epoch
   }
   return p;
 }

@@ -21,7 +21,13 @@ namespace latdyn::eval {
 
 json FinetunePlan::to_json() const {
   return {{"n_train", n_train},     {"steps_per_epoch", steps_per_epoch}, {"epochs", epochs},
-          {"max_steps", max_steps}, {"val_every_epochs", val_every_epochs}, {"phase_scale", phase_scale}};
+          {"max_steps", max_steps}, {"val_every_epochs", val_every_epochs}, {"val_every_steps", val_every_steps},
+          {"phase_scale", phase_scale}};
+}
+
+const std::vector<std::string>& protocol_trainer_keys() {
+  static const std::vector<std::string> keys = {"seed", "epochs", "max_steps", "val_every_epochs", "val_every_steps", "batch_size"};
+  return keys;
 }
 
 namespace {
@@ -84,7 +90,10 @@ json finetune_config(const FinetuneSpec& s, int64_t target_n_train, FinetunePlan
     plan.max_steps = src_max;
     plan.phase_scale = 1.0;
   }
-  // Validate as often in gradient steps as the source run did (the same plateau / selection cadence per step).
+  // Validate as often in gradient steps as the source run did (the same plateau / selection cadence per step): a
+  // source that validated by steps keeps its step cadence (trainer.val_every_steps comes with its config), an epoch
+  // cadence is converted to the fraction's epochs.
+  plan.val_every_steps = tr.value("val_every_steps", int64_t{0});
   plan.val_every_epochs = s.budget == "steps" ? scaled_epochs(src_val_every * full_spe, 1.0 / static_cast<double>(plan.steps_per_epoch))
                                               : src_val_every;
   json& model = cfg.at("model");
@@ -139,7 +148,7 @@ json run_transfer(const TransferRequest& req) {
     if (a != "finetune" && a != "scratch") r.throw_error("unknown arm '" + a + "'", "arms are \"finetune\" and \"scratch\"");
   for (double f : fractions)
     if (!(f > 0 && f <= 1)) r.throw_error(concat("fraction ", f, " is outside (0, 1]"), "e.g. 0.08 for 8 %");
-  for (const char* k : {"seed", "epochs", "max_steps", "val_every_epochs", "batch_size"})
+  for (const std::string& k : protocol_trainer_keys())
     if (trainer_over.contains(k))
       r.throw_error(concat("trainer.", k, " is set by the protocol"), "use the budget section (type, steps) or the seeds list");
 

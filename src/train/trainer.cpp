@@ -60,6 +60,7 @@ TrainerOptions TrainerOptions::from_json(const json& j) {
   o.grad_clip = r.get("grad_clip", o.grad_clip);
   o.log_every = r.get("log_every", o.log_every);
   o.val_every_epochs = r.get("val_every_epochs", o.val_every_epochs);
+  o.val_every_steps = r.get("val_every_steps", o.val_every_steps);
   o.select_by = r.get("select_by", o.select_by);
   o.patience_epochs = r.get("patience_epochs", o.patience_epochs);
   o.max_seconds = r.get("max_seconds", o.max_seconds);
@@ -71,6 +72,8 @@ TrainerOptions TrainerOptions::from_json(const json& j) {
   r.finish();
   if (o.epochs < 1 || o.batch_size < 1 || o.val_batch_size < 1 || o.log_every < 1 || o.val_every_epochs < 1)
     r.throw_error("epochs, batch_size, val_batch_size, log_every and val_every_epochs must be >= 1", "");
+  if (o.val_every_steps < 0)
+    r.throw_error(concat("val_every_steps must be >= 0, got ", o.val_every_steps), "0 validates on the val_every_epochs cadence");
   r.check_choice("select_by", o.select_by, {"auto", "val_loss", "val_nmse", "val_nmse_first10"});
   if (o.max_seconds < 0) r.throw_error("max_seconds must be >= 0", "0 = no wall-clock limit");
   if (o.patience_epochs < 0) r.throw_error("patience_epochs must be >= 0", "0 switches early stopping off; baselines.md uses 20");
@@ -89,7 +92,7 @@ json TrainerOptions::to_json() const {
           {"val_batch_size", val_batch_size},
           {"optimizer", {{"type", optimizer}, {"lr", lr}, {"weight_decay", weight_decay}, {"betas", {beta1, beta2}}, {"eps", eps}}},
           {"schedule", schedule.to_json()}, {"grad_clip", grad_clip}, {"log_every", log_every},
-          {"val_every_epochs", val_every_epochs}, {"select_by", select_by}, {"patience_epochs", patience_epochs},
+          {"val_every_epochs", val_every_epochs}, {"val_every_steps", val_every_steps}, {"select_by", select_by}, {"patience_epochs", patience_epochs},
           {"max_seconds", max_seconds},
           {"ckpt_every_steps", ckpt_every_steps}, {"keep_last", keep_last},
           {"threads", threads}, {"device", device}, {"progress", progress}};
@@ -286,7 +289,7 @@ TrainResult Trainer::fit(bool resume) {
   double cost_done = 0;
   std::string status = "completed";
   while (step < total) {
-    const int64_t epoch = step / spe, pos = step % spe;
+    const int64_t step_before = step, epoch = step / spe, pos = step % spe;
     const int64_t phase = curriculum ? curriculum->phase_of_epoch(epoch) : 0;
     if (pos == 0 && sampler) {
       sampler->begin_epoch(epoch);
@@ -370,7 +373,11 @@ TrainResult Trainer::fit(bool resume) {
     const bool epoch_end = step % spe == 0;
     // Wall-clock budget (baselines.md §1 budgets): validate and checkpoint where it runs out, then stop.
     const bool out_of_time = o_.max_seconds > 0 && elapsed >= o_.max_seconds;
-    if ((epoch_end && (((epoch + 1) % o_.val_every_epochs == 0) || step == total)) || out_of_time) {
+    // Validation cadence: every val_every_steps steps when set, else every val_every_epochs epochs; always at the last
+    // step, also when max_steps ends the run inside an epoch. (A sampler's skip to the epoch end may cross a multiple.)
+    const bool val_due = o_.val_every_steps > 0 ? step / o_.val_every_steps > step_before / o_.val_every_steps
+                                                : epoch_end && (epoch + 1) % o_.val_every_epochs == 0;
+    if (val_due || step == total || out_of_time) {
       EpochInfo ei{epoch, step, phase, validate(epoch), elapsed, json::object()};
       for (auto& cb : callbacks_) cb->on_validation(*model_, ei);
       if (schedule.on_validation(ei.val_loss)) log::info(concat("lr reduced to ", schedule.lr(step), " (plateau)"));

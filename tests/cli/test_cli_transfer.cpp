@@ -89,6 +89,7 @@ TEST_F(TransferFixture, FinetuneBadInputsAreNamed) {
            {"--from " + src + " --data " + tgt + " --fraction 0.1", "fewer than the source run's trainer.batch_size"},
            {"--from " + src + " --data " + tgt + " --budget weeks", "budget must be"},
            {"--from " + src + " --data " + tgt + " --set trainer.seed=4", "set by the fine-tune protocol"},
+           {"--from " + src + " --data " + tgt + " --set trainer.val_every_steps=5", "trainer.val_every_steps is set by the fine-tune protocol"},
            {"--from " + dir + " --data " + tgt, "not a latdyn run directory", 4},
            {"--data " + tgt, "needs --from"}}) {
     const std::string run_dir = dir + "/bad";

@@ -5,6 +5,8 @@
 #include <torch/torch.h>
 
 #include <filesystem>
+#include <sstream>
+#include <vector>
 
 #include "latdyn/core/error.hpp"
 #include "latdyn/core/fs_util.hpp"
@@ -44,16 +46,53 @@ data::Dataset tiny_vectors(int64_t n) {
   return ds;
 }
 
-train::TrainResult fit(const std::string& dir, const std::string& metric, const std::string& select_by, int64_t patience) {
+// 6 training vectors at batch 2: 3 steps per epoch.
+train::TrainResult fit_options(const std::string& dir, const std::string& metric, train::TrainerOptions o) {
   fs::create_directories(dir);
   write_text_atomic(dir + "/config.json", "{}");
-  train::TrainerOptions o;
-  o.epochs = 10, o.batch_size = 2, o.val_batch_size = 1, o.patience_epochs = patience, o.select_by = select_by;
-  o.progress = false, o.threads = 1, o.lr = 1e-2, o.schedule.type = "constant";
+  o.batch_size = 2, o.val_batch_size = 1, o.progress = false, o.threads = 1, o.lr = 1e-2, o.schedule.type = "constant";
   train::Trainer t(o, std::make_shared<RisingValidation>(metric), tiny_vectors(6), tiny_vectors(2), dir);
   return t.fit(false);
 }
+
+train::TrainResult fit(const std::string& dir, const std::string& metric, const std::string& select_by, int64_t patience) {
+  train::TrainerOptions o;
+  o.epochs = 10, o.patience_epochs = patience, o.select_by = select_by;
+  return fit_options(dir, metric, o);
+}
+
+// Steps at which the run wrote a validation line.
+std::vector<int64_t> validated_steps(const std::string& dir) {
+  std::vector<int64_t> out;
+  std::istringstream lines(read_text(dir + "/log.jsonl"));
+  for (std::string line; std::getline(lines, line);) {
+    const json j = json::parse(line);
+    if (j.contains("val_loss")) out.push_back(j.at("step").get<int64_t>());
+  }
+  return out;
+}
 }  // namespace
+
+TEST(TrainerSelection, ValidationCadence) {
+  train::TrainerOptions o;
+  o.epochs = 3;
+  o.val_every_steps = 4;  // steps 4 and 8, and the last step (9)
+  std::string dir = test::temp_dir("trainer_val_steps") + "/run";
+  fit_options(dir, "val_loss", o);
+  EXPECT_EQ(validated_steps(dir), (std::vector<int64_t>{4, 8, 9}));
+  o = train::TrainerOptions{};
+  o.epochs = 4, o.val_every_epochs = 2, o.max_steps = 8;  // epoch 1 ends at step 6; max_steps ends inside epoch 2
+  dir = test::temp_dir("trainer_val_epochs") + "/run";
+  fit_options(dir, "val_loss", o);
+  EXPECT_EQ(validated_steps(dir), (std::vector<int64_t>{6, 8}));
+  EXPECT_TRUE(fs::exists(dir + "/ckpt/best/DONE"));
+  try {
+    train::TrainerOptions::from_json(json{{"val_every_steps", -1}});
+    FAIL() << "expected ConfigError";
+  } catch (const ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("val_every_steps must be >= 0"), std::string::npos) << e.what();
+  }
+}
 
 TEST(TrainerSelection, EarlyStopAfterPatienceEpochs) {
   const std::string dir = test::temp_dir("trainer_patience") + "/run";

@@ -28,6 +28,7 @@ struct FinetuneSpec {
 /// How a FinetuneSpec was turned into trainer settings (stored in transfer.json for every run).
 struct FinetunePlan {
   int64_t n_train = 0, steps_per_epoch = 0, epochs = 0, max_steps = 0, val_every_epochs = 1;
+  int64_t val_every_steps = 0;  ///< the source's step cadence when it validated by steps (then val_every_epochs is unused)
   double phase_scale = 1.0;  ///< factor on the curriculum's phase lengths (in epochs)
   json to_json() const;
 };
@@ -38,6 +39,9 @@ struct FinetunePlan {
 /// init -> source checkpoint unless scratch.
 /// target_n_train: training trajectories of the whole target split. Throws ConfigError on bad specs.
 json finetune_config(const FinetuneSpec& spec, int64_t target_n_train, FinetunePlan* plan = nullptr);
+
+/// Trainer keys the protocol sets; `latdyn finetune --set` and the transfer config's trainer section refuse them.
+const std::vector<std::string>& protocol_trainer_keys();
 
 struct TransferRequest {
   json config;          ///< sections source, target, fractions, seeds, arms, budget, finetune_curriculum, trainer, eval

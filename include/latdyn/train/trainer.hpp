@@ -28,6 +28,9 @@ struct TrainerOptions {
   double grad_clip = 0.0;  ///< max global gradient norm; 0 = off
   int64_t log_every = 10;
   int64_t val_every_epochs = 1;
+  /// Validate every N gradient steps instead of every val_every_epochs epochs (0: off). For sets with few steps per
+  /// epoch, e.g. 20 training windows at batch 16 validate after every step on an epoch cadence.
+  int64_t val_every_steps = 0;
   /// Metric that picks the "best" checkpoint: val_loss, a validation metric (val_nmse, val_nmse_first10) or auto
   /// (the model's own rule: val_loss for LaDID and DynAE, val_nmse for the latent-ODE baselines, baselines.md §1).
   std::string select_by = "auto";
