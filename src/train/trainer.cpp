@@ -373,11 +373,12 @@ TrainResult Trainer::fit(bool resume) {
     const bool epoch_end = step % spe == 0;
     // Wall-clock budget (baselines.md §1 budgets): validate and checkpoint where it runs out, then stop.
     const bool out_of_time = o_.max_seconds > 0 && elapsed >= o_.max_seconds;
-    // Validation cadence: every val_every_steps steps when set, else every val_every_epochs epochs; always at the last
-    // step, also when max_steps ends the run inside an epoch. (A sampler's skip to the epoch end may cross a multiple.)
+    // Validation cadence: every val_every_steps steps when set (a sampler's skip to the epoch end may cross a
+    // multiple), else every val_every_epochs epochs; and at the last step if it ends an epoch. Not at a mid-epoch
+    // max_steps stop: a run continued from there with a larger max_steps must replay the straight run's log.
     const bool val_due = o_.val_every_steps > 0 ? step / o_.val_every_steps > step_before / o_.val_every_steps
                                                 : epoch_end && (epoch + 1) % o_.val_every_epochs == 0;
-    if (val_due || step == total || out_of_time) {
+    if (val_due || (epoch_end && step == total) || out_of_time) {
       EpochInfo ei{epoch, step, phase, validate(epoch), elapsed, json::object()};
       for (auto& cb : callbacks_) cb->on_validation(*model_, ei);
       if (schedule.on_validation(ei.val_loss)) log::info(concat("lr reduced to ", schedule.lr(step), " (plateau)"));

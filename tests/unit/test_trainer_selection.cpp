@@ -81,10 +81,11 @@ TEST(TrainerSelection, ValidationCadence) {
   fit_options(dir, "val_loss", o);
   EXPECT_EQ(validated_steps(dir), (std::vector<int64_t>{4, 8, 9}));
   o = train::TrainerOptions{};
-  o.epochs = 4, o.val_every_epochs = 2, o.max_steps = 8;  // epoch 1 ends at step 6; max_steps ends inside epoch 2
+  // epoch 1 ends at step 6; max_steps ends inside epoch 2 and does not validate there (resume replays the log)
+  o.epochs = 4, o.val_every_epochs = 2, o.max_steps = 8;
   dir = test::temp_dir("trainer_val_epochs") + "/run";
   fit_options(dir, "val_loss", o);
-  EXPECT_EQ(validated_steps(dir), (std::vector<int64_t>{6, 8}));
+  EXPECT_EQ(validated_steps(dir), (std::vector<int64_t>{6}));
   EXPECT_TRUE(fs::exists(dir + "/ckpt/best/DONE"));
   try {
     train::TrainerOptions::from_json(json{{"val_every_steps", -1}});
