@@ -9,7 +9,9 @@
 #include <atomic>
 #include <cstdio>
 #include <filesystem>
+#include <sstream>
 
+#include "latdyn/core/fs_util.hpp"
 #include "latdyn/data/dataset.hpp"
 #include "latdyn/sim/simulator.hpp"
 
@@ -23,6 +25,16 @@ std::string temp_dir(const std::string& tag) {
   fs::remove_all(p);
   fs::create_directories(p);
   return p.string();
+}
+
+std::vector<json> log_lines(const std::string& run_dir, const std::string& key) {
+  std::vector<json> out;
+  std::istringstream in(read_text((fs::path(run_dir) / "log.jsonl").string()));
+  for (std::string line; std::getline(in, line);) {
+    json j = json::parse(line);
+    if (key.empty() || j.contains(key)) out.push_back(std::move(j));
+  }
+  return out;
 }
 
 AllowWarnings::AllowWarnings() { ++g_allow; }

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "latdyn/core/config_reader.hpp"
 #include "latdyn/data/dataset.hpp"
@@ -24,6 +25,9 @@ int run_command(const std::string& cmd, std::string* out = nullptr);
 json write_tiny_pendulum(const std::string& path, int64_t n = 24, int64_t frames = 20);
 /// A LaDID config for tiny data: short max_len, small curriculum, few steps.
 json tiny_ladid_config(const std::string& data_path);
+/// The JSON lines of run_dir/log.jsonl in order; with `key`, only the lines that have it ("loss_total": training
+/// lines, "val_loss": validation lines).
+std::vector<json> log_lines(const std::string& run_dir, const std::string& key = "");
 /// Reads a PNG back with cairo; returns {width, height}, or {-1, -1} on failure.
 std::pair<int, int> png_size(const std::string& path);
 /// Pixel (x, y) of a PNG as 0xRRGGBB (alpha dropped), or -1.

@@ -4,7 +4,6 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
-#include <sstream>
 #include <vector>
 
 #include "latdyn/core/fs_util.hpp"
@@ -42,12 +41,9 @@ TEST(CliBaselines, SelectionByValidationNmseAndEval) {
   EXPECT_TRUE(fs::exists(run_dir + "/ckpt/best/DONE"));
   // every validation line carries the selection metric; best_value is the smallest of them
   double smallest = 1e300;
-  std::istringstream in(read_text(run_dir + "/log.jsonl"));
   int validations = 0;
-  for (std::string line; std::getline(in, line);) {
-    json j = json::parse(line);
-    if (!j.contains("val_loss")) continue;
-    ASSERT_TRUE(j.contains("val_nmse")) << line;
+  for (const json& j : log_lines(run_dir, "val_loss")) {
+    ASSERT_TRUE(j.contains("val_nmse")) << j.dump();
     smallest = std::min(smallest, j["val_nmse"].get<double>());
     ++validations;
   }
@@ -88,13 +84,8 @@ TEST(CliBaselines, SamplingBaselinesTrainResumeBitExactAndEvaluate) {
     CliResult rest = latdyn_cmd("train --run-dir " + dir + "/part --resume --set trainer.max_steps=0");
     ASSERT_EQ(rest.code, 0) << rest.out;
     auto last_loss = [](const std::string& run_dir) {
-      double v = 0;
-      std::istringstream in(read_text(run_dir + "/log.jsonl"));
-      for (std::string line; std::getline(in, line);) {
-        json j = json::parse(line);
-        if (j.contains("loss_total")) v = j["loss_total"].get<double>();
-      }
-      return v;
+      const std::vector<json> lines = log_lines(run_dir, "loss_total");
+      return lines.empty() ? 0.0 : lines.back()["loss_total"].get<double>();
     };
     EXPECT_EQ(last_loss(dir + "/full"), last_loss(dir + "/part"));
     CliResult e = latdyn_cmd("eval --run-dir " + dir + "/full");

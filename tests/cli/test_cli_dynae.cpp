@@ -35,13 +35,8 @@ std::string config(const std::string& dir, const std::string& data, int epochs) 
   return p;
 }
 json last_train_line(const std::string& run_dir) {
-  json last;
-  std::istringstream in(read_text(run_dir + "/log.jsonl"));
-  for (std::string line; std::getline(in, line);) {
-    json j = json::parse(line);
-    if (j.contains("loss_total")) last = j;
-  }
-  return last;
+  const std::vector<json> lines = log_lines(run_dir, "loss_total");
+  return lines.empty() ? json() : lines.back();
 }
 data::Array array_f32(const std::vector<int64_t>& shape) {
   data::Array a;

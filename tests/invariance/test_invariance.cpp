@@ -25,15 +25,9 @@ std::string file_bytes(const std::string& p) {
   ss << in.rdbuf();
   return ss.str();
 }
-std::vector<json> log_lines(const std::string& run) {
-  std::vector<json> out;
-  std::ifstream in(run + "/log.jsonl");
-  std::string line;
-  while (std::getline(in, line)) {
-    json j = json::parse(line);
-    j.erase("time_s");
-    out.push_back(j);
-  }
+std::vector<json> log_lines_untimed(const std::string& run) {
+  std::vector<json> out = test::log_lines(run);
+  for (json& j : out) j.erase("time_s");
   return out;
 }
 void expect_same_weights(const std::string& run_a, const std::string& run_b, const std::string& which) {
@@ -61,7 +55,7 @@ TEST(Resume, NPlusMStepsEqualsNStepsSaveResumeMSteps) {
   eval::train_run({first, dir + "/resumed", false, ""});
   eval::train_run({json{{"trainer", {{"max_steps", 11}}}}, dir + "/resumed", true, ""});
   expect_same_weights(dir + "/straight", dir + "/resumed", "latest");
-  auto la = log_lines(dir + "/straight"), lb = log_lines(dir + "/resumed");
+  auto la = log_lines_untimed(dir + "/straight"), lb = log_lines_untimed(dir + "/resumed");
   ASSERT_EQ(la.size(), lb.size());
   for (size_t i = 0; i < la.size(); ++i) EXPECT_EQ(la[i], lb[i]) << "log line " << i;
   // a half-written checkpoint directory is ignored by lookups (eval may run during training) and removed on resume

@@ -5,7 +5,6 @@
 #include <torch/torch.h>
 
 #include <filesystem>
-#include <sstream>
 #include <vector>
 
 #include "latdyn/core/error.hpp"
@@ -64,11 +63,7 @@ train::TrainResult fit(const std::string& dir, const std::string& metric, const 
 // Steps at which the run wrote a validation line.
 std::vector<int64_t> validated_steps(const std::string& dir) {
   std::vector<int64_t> out;
-  std::istringstream lines(read_text(dir + "/log.jsonl"));
-  for (std::string line; std::getline(lines, line);) {
-    const json j = json::parse(line);
-    if (j.contains("val_loss")) out.push_back(j.at("step").get<int64_t>());
-  }
+  for (const json& j : test::log_lines(dir, "val_loss")) out.push_back(j.at("step").get<int64_t>());
   return out;
 }
 }  // namespace
