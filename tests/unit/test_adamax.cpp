@@ -9,8 +9,6 @@
 
 #include <cmath>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 #include <string>
 #include <type_traits>
 
@@ -255,11 +253,9 @@ TEST(AdamaxTrainer, ResumeIsBitExactAndTypeIsFixed) {
   EXPECT_TRUE(at::equal(final_weights(straight), final_weights(resumed)));
   EXPECT_FALSE(at::equal(final_weights(straight), at::tensor({0.3f, -0.2f})));
   // the logged lr follows the schedule down to its floor: 0.05 * max(0.9^13, 0.5) at the last step
-  std::ifstream in(straight + "/log.jsonl");
-  std::string line, last_train;
-  while (std::getline(in, line))
-    if (line.find("loss_total") != std::string::npos) last_train = line;
-  EXPECT_DOUBLE_EQ(json::parse(last_train)["lr"].get<double>(), 0.025);
+  const std::vector<json> train_lines = test::log_lines(straight, "loss_total");
+  ASSERT_FALSE(train_lines.empty());
+  EXPECT_DOUBLE_EQ(train_lines.back()["lr"].get<double>(), 0.025);
 
   // resuming an Adamax run with AdamW state expectations is refused with a clear message
   train::TrainerOptions adamw = adamax_trainer(16);
