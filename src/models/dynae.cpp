@@ -19,6 +19,21 @@ DynaeOptions DynaeOptions::from_json(const json& j) {
   DynaeOptions o;
   o.ae = PairAeOptions::read(r, j, o.ae);
   o.beta = r.get("beta", o.beta);
+  const json schedule = r.get("beta_schedule", json::array());
+  if (!schedule.is_array())
+    r.throw_error("model.beta_schedule must be an array of {\"epoch\": E, \"beta\": B}, got " + schedule.dump(),
+                  "e.g. [{\"epoch\": 10, \"beta\": 100}]: beta 100 from epoch 10 on");
+  for (size_t i = 0; i < schedule.size(); ++i) {
+    ConfigReader e(schedule[i], concat("model.beta_schedule[", i, "]"));
+    BetaStep step{e.require<int64_t>("epoch"), e.require<double>("beta")};
+    e.finish();
+    const int64_t previous = o.beta_schedule.empty() ? 0 : o.beta_schedule.back().epoch;
+    if (step.epoch <= previous || step.beta < 0)
+      e.throw_error(concat("model.beta_schedule[", i, "] = {epoch ", step.epoch, ", beta ", step.beta,
+                           "}: need epoch > ", previous, " and beta >= 0"),
+                    "epochs start after the warm-up epoch 0 and increase strictly from entry to entry");
+    o.beta_schedule.push_back(step);
+  }
   o.projections = r.get("projections", o.projections);
   o.min_dist = r.get("min_dist", o.min_dist);
   o.bias_factor = r.get("bias_factor", o.bias_factor);
@@ -47,8 +62,23 @@ json DynaeOptions::to_json() const {
             {"warmup_beta_factor", warmup_beta_factor}, {"prior_lr", prior_lr}, {"prior_width", prior_width},
             {"force_param", force_param}, {"exact_spurious_drift", exact_spurious_drift},
             {"regulariser_diffusion", regulariser_diffusion}};
+  // Written only when set, so runs from before the key existed keep identical resolved options.
+  for (const BetaStep& b : beta_schedule) j["beta_schedule"].push_back({{"epoch", b.epoch}, {"beta", b.beta}});
   ae.write(j);
   return j;
+}
+
+double DynaeOptions::beta_at(int64_t epoch) const {
+  double b = beta;
+  for (const BetaStep& s : beta_schedule)
+    if (s.epoch <= epoch) b = s.beta;
+  return b;
+}
+
+int64_t Dynae::phase_of_epoch(int64_t epoch) const {
+  int64_t phase = 0;
+  for (const BetaStep& s : opt_.beta_schedule) phase += s.epoch <= epoch ? 1 : 0;
+  return phase;
 }
 
 Dynae::Dynae(DynaeOptions o) : PairAutoencoder(o.ae), opt_(std::move(o)) {
@@ -132,8 +162,9 @@ LossTerms Dynae::loss_impl(const data::Batch& batch, const StepContext& ctx) {
   at::Tensor dz = z1 - z0;
   at::Tensor dz_prior = prior_moves(z0, ctx.noise);  // stop-gradient prior moves (§5.2)
   at::Tensor sw = sliced_wasserstein(dz, dz_prior, opt_.projections, ctx.noise);
-  // Warm-up epoch: beta/100 (§8.1); validation always uses the full beta (Q2).
-  const double beta_cur = ctx.training && ctx.epoch == 0 ? opt_.beta * opt_.warmup_beta_factor : opt_.beta;
+  // Warm-up epoch: beta/100 (§8.1); validation always uses the full beta (Q2), that of its epoch under a schedule.
+  const double beta_epoch = opt_.beta_at(ctx.epoch);
+  const double beta_cur = ctx.training && ctx.epoch == 0 ? beta_epoch * opt_.warmup_beta_factor : beta_epoch;
   at::Tensor ae_loss = rec + beta_cur * sw;
   at::Tensor nll = prior_nll(z0, z1);  // reaches only f and s: gradient-disjoint from ae_loss
   LossTerms out;

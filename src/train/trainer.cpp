@@ -139,7 +139,8 @@ Trainer::Trainer(TrainerOptions o, std::shared_ptr<models::LatentModel> model, d
   if (curriculum && curriculum->final_phase_start() >= o_.epochs)
     throw ConfigError(concat("trainer.epochs = ", o_.epochs, " never reaches the final curriculum phase (starts at epoch ",
                              curriculum->final_phase_start(), ")"),
-                      "raise trainer.epochs or shorten model.phase_epochs / model.epochs_per_phase");
+                      "raise trainer.epochs, or start the model's last phase earlier (LaDID: model.phase_epochs / "
+                      "model.epochs_per_phase; DynAE: model.beta_schedule)");
 }
 
 int64_t Trainer::steps_per_epoch() const {

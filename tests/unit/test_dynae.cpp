@@ -5,6 +5,8 @@
 #include <torch/torch.h>
 
 #include <cmath>
+#include <map>
+#include <tuple>
 
 #include "latdyn/core/error.hpp"
 #include "latdyn/core/rng.hpp"
@@ -227,6 +229,56 @@ TEST(Dynae, OptimizerGroupsAndWarmupSchedule) {  // §17.6
   double prior_grad = 0;
   for (auto& p : groups[1].params) prior_grad += p.grad().defined() ? p.grad().abs().sum().item<double>() : 0;
   EXPECT_GT(prior_grad, 0);
+}
+
+TEST(Dynae, BetaScheduleSetsTheWeightAndThePhases) {
+  // Without a schedule: beta throughout (beta/100 in the training warm-up), one phase.
+  json plain = {{"frame_shape", {2}}, {"beta", 10}};
+  models::Dynae ref(models::DynaeOptions::from_json(plain));
+  EXPECT_EQ(ref.n_phases(), 1);
+  EXPECT_EQ(ref.final_phase_start(), 0);
+  EXPECT_FALSE(ref.hyperparams().contains("beta_schedule"));  // resolved options of older runs stay identical
+  // beta 10, then 100 from epoch 3, then 30 from epoch 5.
+  json cfg = plain;
+  cfg["beta_schedule"] = json::array({{{"epoch", 3}, {"beta", 100}}, {{"epoch", 5}, {"beta", 30}}});
+  const models::DynaeOptions o = models::DynaeOptions::from_json(cfg);
+  EXPECT_EQ(models::DynaeOptions::from_json(o.to_json()).to_json(), o.to_json());
+  models::Dynae m(o);
+  const std::vector<double> want_beta = {10, 10, 10, 100, 100, 30, 30};
+  const std::vector<int64_t> want_phase = {0, 0, 0, 1, 1, 2, 2};
+  for (int64_t e = 0; e < 7; ++e) {
+    EXPECT_DOUBLE_EQ(o.beta_at(e), want_beta[e]) << "epoch " << e;
+    EXPECT_EQ(m.phase_of_epoch(e), want_phase[e]) << "epoch " << e;
+  }
+  EXPECT_EQ(m.n_phases(), 3);
+  EXPECT_EQ(m.final_phase_start(), 5);
+  // The loss applies the scheduled weight: logged beta and total = rec + beta * sw + nll.
+  data::Dataset ds = walk_dataset(2000, 3);
+  m.bind_data(ds, ds, 64, 0);
+  data::Batch b = m.train_batch(0, 0);
+  for (auto [epoch, training, want] : std::vector<std::tuple<int64_t, bool, double>>{
+           {0, true, 0.1}, {0, false, 10}, {3, true, 100}, {4, false, 100}, {6, true, 30}}) {
+    models::StepContext ctx{0, epoch, make_generator(0, "noise"), training};
+    auto terms = m.loss(b, ctx);
+    std::map<std::string, double> t;
+    for (auto& [name, v] : terms.terms) t[name] = v.item<double>();
+    EXPECT_DOUBLE_EQ(t["beta"], want) << "epoch " << epoch << (training ? " training" : " validation");
+    EXPECT_NEAR(terms.total.item<double>(), t["rec"] + want * t["sw"] + t["nll"], 1e-3 * std::abs(terms.total.item<double>()));
+  }
+  // Bad schedules name the entry and the rule.
+  for (json bad : {json::array({{{"epoch", 0}, {"beta", 100}}}),
+                   json::array({{{"epoch", 4}, {"beta", 100}}, {{"epoch", 4}, {"beta", 30}}}),
+                   json::array({{{"epoch", 4}, {"beta", -1}}}), json::array({{{"epoch", 4}, {"weight", 100}}}),
+                   json::array({{{"epoch", 4}, {"beta", 100}, {"bta", 1}}}), json(100)}) {
+    json c = plain;
+    c["beta_schedule"] = bad;
+    try {
+      models::DynaeOptions::from_json(c);
+      FAIL() << "accepted " << bad.dump();
+    } catch (const ConfigError& e) {
+      EXPECT_NE(std::string(e.what()).find("beta_schedule"), std::string::npos) << e.what();
+    }
+  }
 }
 
 TEST(Dynae, EpochPlanIsOneBinPerBatch) {

@@ -7,9 +7,18 @@
 
 namespace latdyn::models {
 
+/// From `epoch` on (>= 1), the sliced-Wasserstein weight is `beta` (docs/config.md, model.beta_schedule).
+struct BetaStep {
+  int64_t epoch = 1;
+  double beta = 10;
+};
+
 struct DynaeOptions {
   PairAeOptions ae;
   double beta = 10;
+  /// Piecewise-constant beta by epoch, epochs strictly increasing; empty: `beta` throughout (the reference). Each
+  /// entry starts a phase of the Curriculum seam, so "best" checkpoints are compared only under one beta.
+  std::vector<BetaStep> beta_schedule;
   int64_t projections = 50;
   double min_dist = 5.0;            ///< d_min of regular-space clustering, latent units
   double bias_factor = 2;           ///< gamma of well-tempered resampling
@@ -24,9 +33,11 @@ struct DynaeOptions {
 
   static DynaeOptions from_json(const json& j);
   json to_json() const;
+  /// The full beta of `epoch` (before the warm-up factor of epoch 0): the last schedule entry at or before it.
+  double beta_at(int64_t epoch) const;
 };
 
-class Dynae final : public PairAutoencoder, public OptimizerGroups {
+class Dynae final : public PairAutoencoder, public OptimizerGroups, public Curriculum {
  public:
   explicit Dynae(DynaeOptions o);
   json hyperparams() const override { return opt_.to_json(); }
@@ -35,6 +46,13 @@ class Dynae final : public PairAutoencoder, public OptimizerGroups {
   std::vector<ParamGroup> param_groups() override;
   double group_lr(size_t group, int64_t epoch, double scheduled_lr) const override;
   bool reset_moments_at(size_t group, int64_t epoch) const override { return group == 0 && epoch == 1; }
+
+  // Curriculum: phase P runs under the P-th beta of the schedule (one phase without a schedule).
+  int64_t phase_of_epoch(int64_t epoch) const override;
+  int64_t n_phases() const override { return static_cast<int64_t>(opt_.beta_schedule.size()) + 1; }
+  int64_t final_phase_start() const override {
+    return opt_.beta_schedule.empty() ? 0 : opt_.beta_schedule.back().epoch;
+  }
 
   /// f(z): [M, d] -> [M, d] (with grad when z requires it).
   at::Tensor force(const at::Tensor& z);
