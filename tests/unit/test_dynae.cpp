@@ -5,18 +5,23 @@
 #include <torch/torch.h>
 
 #include <cmath>
+#include <filesystem>
 #include <map>
 #include <tuple>
 
 #include "latdyn/core/error.hpp"
+#include "latdyn/core/fs_util.hpp"
 #include "latdyn/core/rng.hpp"
 #include "latdyn/models/ae_baselines.hpp"
 #include "latdyn/models/dynae.hpp"
 #include "latdyn/models/latent_binning.hpp"
 #include "latdyn/models/registry.hpp"
 #include "latdyn/nn/ae_nets.hpp"
+#include "latdyn/train/trainer.hpp"
+#include "support.hpp"
 
 using namespace latdyn;
+namespace fs = std::filesystem;
 
 namespace {
 int64_t n_params(torch::nn::Module& m) {
@@ -278,6 +283,37 @@ TEST(Dynae, BetaScheduleSetsTheWeightAndThePhases) {
     } catch (const ConfigError& e) {
       EXPECT_NE(std::string(e.what()).find("beta_schedule"), std::string::npos) << e.what();
     }
+  }
+}
+
+TEST(Dynae, BetaScheduleDrivesTheTrainersPhases) {
+  // A scheduled run through the Trainer: each beta is a phase in the log, best_phase_P per beta, `best` from the last.
+  json cfg = {{"frame_shape", {2}}, {"min_dist", 0.5}, {"beta_schedule", json::array({{{"epoch", 2}, {"beta", 100}}})}};
+  auto m = std::make_shared<models::Dynae>(models::DynaeOptions::from_json(cfg));
+  const std::string run = test::temp_dir("dynae_beta_schedule") + "/run";
+  fs::create_directories(run);
+  write_text_atomic(run + "/config.json", "{}");
+  json trainer = {{"epochs", 3}, {"batch_size", 64}, {"progress", false}, {"threads", 1}};
+  data::Dataset ds = walk_dataset(4000, 4);
+  train::Trainer(train::TrainerOptions::from_json(trainer), m, ds, ds, run).fit(false);
+  std::map<int64_t, double> beta_of_phase;
+  for (const json& line : test::log_lines(run, "loss_total"))
+    beta_of_phase[line["phase"].get<int64_t>()] = line["loss_beta"].get<double>();
+  EXPECT_DOUBLE_EQ(beta_of_phase.at(0), 10);  // epoch 1 (epoch 0 logs the warm-up's 0.1)
+  EXPECT_DOUBLE_EQ(beta_of_phase.at(1), 100);
+  std::vector<int64_t> val_phases;
+  for (const json& line : test::log_lines(run, "val_loss")) val_phases.push_back(line["phase"].get<int64_t>());
+  EXPECT_EQ(val_phases, (std::vector<int64_t>{0, 0, 1}));
+  EXPECT_TRUE(fs::exists(run + "/ckpt/best_phase_0/DONE"));
+  EXPECT_TRUE(fs::exists(run + "/ckpt/best_phase_1/DONE"));
+  EXPECT_EQ(read_json_file(run + "/ckpt/best/state.json")["step"], read_json_file(run + "/ckpt/best_phase_1/state.json")["step"]);
+  // A run too short to reach the last beta is refused before any step.
+  trainer["epochs"] = 2;
+  try {
+    train::Trainer(train::TrainerOptions::from_json(trainer), m, ds, ds, run + "_short");
+    FAIL() << "expected ConfigError";
+  } catch (const ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("final curriculum phase"), std::string::npos) << e.what();
   }
 }
 
