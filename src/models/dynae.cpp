@@ -68,17 +68,15 @@ json DynaeOptions::to_json() const {
   return j;
 }
 
-double DynaeOptions::beta_at(int64_t epoch) const {
-  double b = beta;
-  for (const BetaStep& s : beta_schedule)
-    if (s.epoch <= epoch) b = s.beta;
-  return b;
+int64_t DynaeOptions::phase_at(int64_t epoch) const {
+  int64_t phase = 0;
+  for (const BetaStep& s : beta_schedule) phase += s.epoch <= epoch ? 1 : 0;
+  return phase;
 }
 
-int64_t Dynae::phase_of_epoch(int64_t epoch) const {
-  int64_t phase = 0;
-  for (const BetaStep& s : opt_.beta_schedule) phase += s.epoch <= epoch ? 1 : 0;
-  return phase;
+double DynaeOptions::beta_at(int64_t epoch) const {
+  const int64_t phase = phase_at(epoch);
+  return phase == 0 ? beta : beta_schedule[static_cast<size_t>(phase - 1)].beta;
 }
 
 Dynae::Dynae(DynaeOptions o) : PairAutoencoder(o.ae), opt_(std::move(o)) {

@@ -155,9 +155,7 @@ TEST(Cli, ResumeContinuesAStoppedRun) {
   EXPECT_EQ(json::parse(read_text(run + "/status.json"))["status"], "completed");
   EXPECT_FALSE(fs::exists(run + "/ckpt/step_00000004.tmp"));
   std::vector<int64_t> train_steps;
-  std::ifstream log(run + "/log.jsonl");
-  for (std::string line; std::getline(log, line);) {
-    json j = json::parse(line);  // every line parses: the torn one is gone
+  for (const json& j : log_lines(run)) {  // every line parses: the torn one is gone
     if (j.contains("loss_total")) train_steps.push_back(j["step"]);
     EXPECT_NE(j.value("loss_total", 0.0), 123.0) << "a line written after the last checkpoint survived the resume";
   }

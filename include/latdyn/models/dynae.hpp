@@ -33,7 +33,9 @@ struct DynaeOptions {
 
   static DynaeOptions from_json(const json& j);
   json to_json() const;
-  /// The full beta of `epoch` (before the warm-up factor of epoch 0): the last schedule entry at or before it.
+  /// Schedule entries at or before `epoch`: 0 before the first switch (Dynae's curriculum phase).
+  int64_t phase_at(int64_t epoch) const;
+  /// The full beta of `epoch` (before the warm-up factor of epoch 0): `beta`, or the entry of its phase.
   double beta_at(int64_t epoch) const;
 };
 
@@ -48,7 +50,7 @@ class Dynae final : public PairAutoencoder, public OptimizerGroups, public Curri
   bool reset_moments_at(size_t group, int64_t epoch) const override { return group == 0 && epoch == 1; }
 
   // Curriculum: phase P runs under the P-th beta of the schedule (one phase without a schedule).
-  int64_t phase_of_epoch(int64_t epoch) const override;
+  int64_t phase_of_epoch(int64_t epoch) const override { return opt_.phase_at(epoch); }
   int64_t n_phases() const override { return static_cast<int64_t>(opt_.beta_schedule.size()) + 1; }
   int64_t final_phase_start() const override {
     return opt_.beta_schedule.empty() ? 0 : opt_.beta_schedule.back().epoch;
