@@ -50,11 +50,13 @@ void ensure_trained(const json& config, const json& budget_keys, const std::stri
   if (started) {
     const json stored = read_run_config(run_dir);
     const json& stored_trainer = stored.at("trainer");
-    for (auto it = budget_keys.begin(); it != budget_keys.end(); ++it)
-      if (stored_trainer.value(it.key(), json()) != it.value())
-        throw ConfigError(concat("run '", run_dir, "' was trained with trainer.", it.key(), " = ", stored_trainer.value(it.key(), json()).dump(),
+    for (auto it = budget_keys.begin(); it != budget_keys.end(); ++it) {
+      const json have = stored_trainer.value(it.key(), json());
+      if (have != it.value())
+        throw ConfigError(concat("run '", run_dir, "' was trained with trainer.", it.key(), " = ", have.dump(),
                                  ", this experiment asks for ", it.value().dump()),
                           "use another --out directory for a different budget");
+    }
     // A run trained under another config would silently stand in for this one in the table.
     const std::vector<std::string> stale = stale_run_keys(config, stored);
     if (!stale.empty()) {
