@@ -30,6 +30,12 @@ void collect_stale(const json& want, const json& have, const std::string& path, 
   if (want != have)  // json compares numbers by value: 60 == 60.0
     out.push_back(concat(path, " (run ", have.dump(), ", asked ", want.dump(), ")"));
 }
+// Trainer keys that say how a run executes, not what it trains: not compared against a stored run, and passed on
+// when a killed run is resumed (a resumed run takes them from this call, as `latdyn train --resume --threads N`).
+const std::vector<const char*>& execution_keys() {
+  static const std::vector<const char*> keys = {"threads", "device", "progress", "log_every", "ckpt_every_steps", "keep_last"};
+  return keys;
+}
 }  // namespace
 
 std::vector<std::string> stale_run_keys(const json& requested, const json& stored) {
@@ -38,7 +44,7 @@ std::vector<std::string> stale_run_keys(const json& requested, const json& store
     if (requested.contains(section)) collect_stale(requested.at(section), stored.value(section, json::object()), section, out);
   if (requested.contains("trainer")) {
     json trainer = requested.at("trainer");
-    for (const char* k : {"threads", "device", "progress", "log_every", "ckpt_every_steps", "keep_last"}) trainer.erase(k);
+    for (const char* k : execution_keys()) trainer.erase(k);
     collect_stale(trainer, stored.value("trainer", json::object()), "trainer", out);
   }
   return out;
@@ -74,7 +80,11 @@ void ensure_trained(const json& config, const json& budget_keys, const std::stri
   const bool resume = fs::exists(fs::path(run_dir) / "ckpt");
   log::info(concat(resume ? "resuming " : "training ", run_dir));
   TrainRequest req;
-  req.config = resume ? json{{"trainer", budget_keys}} : config;
+  json resume_trainer = budget_keys;
+  const json requested_trainer = config.value("trainer", json::object());
+  for (const char* k : execution_keys())
+    if (requested_trainer.contains(k)) resume_trainer[k] = requested_trainer.at(k);
+  req.config = resume ? json{{"trainer", resume_trainer}} : config;
   req.run_dir = run_dir;
   req.resume = resume;
   if (!resume && started) fs::remove_all(run_dir);  // killed before its first checkpoint: start it again

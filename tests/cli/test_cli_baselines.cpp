@@ -153,4 +153,13 @@ TEST(CliBaselines, CompareTrainsEvaluatesTimesAndResumes) {
   CliResult threads = latdyn_cmd("compare --config " + cfg_path + " --out " + out + " --models ode_rnn --set trainer.threads=1");
   ASSERT_EQ(threads.code, 0) << threads.out;
   EXPECT_NE(threads.out.find("already trained"), std::string::npos) << threads.out;
+  // a killed run (checkpoints, no completed status) resumes with this call's execution keys, not the stored ones
+  const std::string killed = out + "/ode_rnn/seed_0";
+  write_text_atomic(killed + "/status.json", json{{"status", "running"}, {"steps", 0}}.dump());
+  CliResult resumed = latdyn_cmd("compare --config " + cfg_path + " --out " + out + " --models ode_rnn --set trainer.threads=1");
+  ASSERT_EQ(resumed.code, 0) << resumed.out;
+  EXPECT_NE(resumed.out.find("resuming " + killed), std::string::npos) << resumed.out;
+  EXPECT_NE(resumed.out.find("frames, 1 threads"), std::string::npos) << resumed.out;
+  EXPECT_EQ(json::parse(read_text(killed + "/config.json"))["trainer"]["threads"], 1);
+  EXPECT_EQ(json::parse(read_text(killed + "/status.json"))["status"], "completed");
 }

@@ -9,8 +9,9 @@
 
 namespace latdyn::eval {
 
-/// Trains `config` into `run_dir`; a run directory with checkpoints is resumed with `budget_keys` as trainer
-/// overrides, a completed one is left alone. A run whose stored trainer differs from `budget_keys` (a JSON object of
+/// Trains `config` into `run_dir`; a run directory with checkpoints is resumed with `budget_keys` and the execution
+/// keys of `config`'s trainer (threads, device, progress, logging, checkpoint cadence) as trainer overrides, a
+/// completed one is left alone. A run whose stored trainer differs from `budget_keys` (a JSON object of
 /// trainer keys, e.g. max_steps, epochs) is refused with a ConfigError, so that one table never mixes budgets; so is
 /// an existing run whose stored config does not hold what `config` asks for (see stale_run_keys).
 void ensure_trained(const json& config, const json& budget_keys, const std::string& run_dir);
