@@ -80,11 +80,14 @@ void ensure_trained(const json& config, const json& budget_keys, const std::stri
   const bool resume = fs::exists(fs::path(run_dir) / "ckpt");
   log::info(concat(resume ? "resuming " : "training ", run_dir));
   TrainRequest req;
-  json resume_trainer = budget_keys;
-  const json requested_trainer = config.value("trainer", json::object());
-  for (const char* k : execution_keys())
-    if (requested_trainer.contains(k)) resume_trainer[k] = requested_trainer.at(k);
-  req.config = resume ? json{{"trainer", resume_trainer}} : config;
+  req.config = config;
+  if (resume) {  // the stored run plus the budget and this call's execution keys
+    json trainer = budget_keys;
+    const json requested = config.value("trainer", json::object());
+    for (const char* k : execution_keys())
+      if (requested.contains(k)) trainer[k] = requested.at(k);
+    req.config = json{{"trainer", trainer}};
+  }
   req.run_dir = run_dir;
   req.resume = resume;
   if (!resume && started) fs::remove_all(run_dir);  // killed before its first checkpoint: start it again
